@@ -1,0 +1,108 @@
+"""Entries to standings: score, grade and worst direct grade as of one moment, per subject."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import polars as pl
+
+from socialcredit.kernel.frames import local_time
+from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, Plan, Segment
+
+__all__ = ["STANDING_COLUMNS", "standings"]
+
+STANDING_COLUMNS = ["subject", "score", "grade", "direct_grade", "points", "scored"]
+
+
+def _at(as_of: datetime, plan: Plan) -> datetime:
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    moment = pl.select(local_time(pl.lit(as_of), plan.timezone)).item()
+    assert isinstance(moment, datetime)
+    return moment
+
+
+def _segment(plan: Plan, at: datetime) -> Segment:
+    segment = plan.segment_at(at.date())
+    if segment is None or segment.scale is None or segment.grades is None:
+        raise ValueError(f"no version of {plan.rulebook} with a scale is in force at {at}")
+    return segment
+
+
+def _valid(entries: pl.DataFrame, at: datetime) -> pl.DataFrame:
+    end = pl.min_horizontal("valid_until", "ended_at")
+    return entries.filter(
+        (pl.col("status") == "counted")
+        & (pl.col("valid_from") <= at)
+        & (end.is_null() | (end > at))
+    )
+
+
+def _consenting(events: pl.DataFrame, plan: Plan, at: datetime) -> pl.DataFrame:
+    consent = events.filter(pl.col("type").is_in([CONSENT_GIVEN, CONSENT_WITHDRAWN]))
+    consent = consent.with_columns(t=local_time(pl.col("occurred_at"), plan.timezone))
+    return (
+        consent.filter(pl.col("t") <= at)
+        .sort("t", "source", "id")
+        .group_by("subject", maintain_order=True)
+        .agg(pl.col("type").last() == CONSENT_GIVEN)
+        .filter("type")
+        .select("subject")
+    )
+
+
+def standings(
+    events: pl.DataFrame, entries: pl.DataFrame, plan: Plan, as_of: datetime
+) -> pl.DataFrame:
+    """Each subject with any event, as of an aware moment (columns: STANDING_COLUMNS)."""
+    at = _at(as_of, plan)
+    segment = _segment(plan, at)
+    assert segment.scale is not None
+    assert segment.grades is not None
+    scale, grades = segment.scale, segment.grades
+    ranks = {name: i for i, name in enumerate(grades.names)}
+    caps = {i: grades.cap_of(name) for i, name in enumerate(grades.names)}
+    valid = _valid(entries, at).with_columns(
+        _rank=pl.col("grade").replace_strict(ranks, default=None, return_dtype=pl.Int32)
+    )
+    totals = valid.group_by("subject").agg(
+        points=pl.col("applied_points").sum(), _worst=pl.col("_rank").max()
+    )
+    subjects = events.select(pl.col("subject").unique())
+    frame = subjects.join(totals, on="subject", how="left").with_columns(
+        pl.col("points").fill_null(0)
+    )
+    score = pl.lit(scale.baseline) + pl.col("points")
+    cap = pl.col("_worst").replace_strict(caps, default=None, return_dtype=pl.Int64)
+    score = pl.when(cap.is_not_null()).then(pl.min_horizontal(score, cap)).otherwise(score)
+    if scale.ceiling is not None:
+        score = pl.min_horizontal(score, scale.ceiling)
+    if scale.floor is not None:
+        score = pl.max_horizontal(score, scale.floor)
+    frame = frame.with_columns(score=score.cast(pl.Int64))
+    band = pl.lit(len(grades.bands) - 1, dtype=pl.Int32)
+    for i, (_, lower) in reversed(list(enumerate(grades.bands))):
+        band = pl.when(pl.col("score") >= lower).then(pl.lit(i, dtype=pl.Int32)).otherwise(band)
+    names = dict(enumerate(grades.names))
+    frame = frame.with_columns(_band=band).with_columns(
+        grade=pl.when(pl.col("_worst") > pl.col("_band"))
+        .then("_worst")
+        .otherwise("_band")
+        .replace_strict(names, return_dtype=pl.String),
+        direct_grade=pl.col("_worst").replace_strict(names, default=None, return_dtype=pl.String),
+        scored=pl.lit(True),
+    )
+    if segment.membership == "opt-in":
+        frame = _unscored_without_consent(frame, _consenting(events, plan, at))
+    return frame.sort("subject").select(STANDING_COLUMNS)
+
+
+def _unscored_without_consent(frame: pl.DataFrame, consenting: pl.DataFrame) -> pl.DataFrame:
+    ok = pl.col("subject").is_in(consenting["subject"].implode())
+    return frame.with_columns(
+        score=pl.when(ok).then("score"),
+        grade=pl.when(ok).then("grade"),
+        direct_grade=pl.when(ok).then("direct_grade"),
+        points=pl.when(ok).then("points").otherwise(0),
+        scored=ok,
+    )

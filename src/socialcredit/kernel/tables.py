@@ -1,0 +1,221 @@
+"""A Plan turned into small Polars tables and expressions the kernel joins against."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import polars as pl
+
+from socialcredit.domain.durations import Duration
+from socialcredit.rules.model import (
+    Bands,
+    ByField,
+    ByMagnitude,
+    Cumulative,
+    DirectGrade,
+    Fixed,
+    Lookup,
+    PerUnit,
+    Progressive,
+    Rule,
+    Validity,
+)
+from socialcredit.rules.plan import Plan
+
+__all__ = ["RuleTable", "rule_table"]
+
+NUMERIC = pl.Float64
+
+
+@dataclass(frozen=True)
+class RuleTable:
+    """Every (segment, rule) of a plan as a row with a key, plus the rules by key."""
+
+    frame: pl.DataFrame
+    repairs: pl.DataFrame
+    rules: dict[int, Rule]
+    starts: tuple[object, ...]
+
+    def keys_where(self, test: type | tuple[type, ...]) -> list[int]:
+        """Keys of the rules whose points are of a kind."""
+        return [k for k, r in self.rules.items() if isinstance(r.points, test)]
+
+    def numeric_fields(self) -> set[str]:
+        """Data fields the plan reads as numbers."""
+        found = set()
+        for rule in self.rules.values():
+            if isinstance(rule.points, PerUnit | Bands | Progressive | Cumulative):
+                found.add(rule.points.field)
+        return found
+
+    def text_fields(self) -> set[str]:
+        """Data fields the plan reads as text."""
+        found = set()
+        for rule in self.rules.values():
+            if isinstance(rule.points, Lookup):
+                found.add(rule.points.field)
+            if isinstance(rule.validity, ByField):
+                found.add(rule.validity.field)
+            if rule.repair and rule.repair.match:
+                found.add(rule.repair.match)
+        return found - self.numeric_fields()
+
+
+def _row(seg: int, key: int, rule: Rule, grade_rank: int | None) -> dict[str, object]:
+    return {
+        "seg": seg,
+        "type": rule.on,
+        "key": key,
+        "rule": rule.id,
+        "rulebook": f"{rule.rulebook}@{rule.version}",
+        "kind": "grade" if isinstance(rule.points, DirectGrade) else "points",
+        "negative": rule.negative,
+        "repeat": rule.repeat,
+        "grade": rule.points.grade if isinstance(rule.points, DirectGrade) else None,
+        "grade_rank": grade_rank,
+        "fixed_points": rule.points.points if isinstance(rule.points, Fixed) else None,
+        "cap_period": rule.cap.period if rule.cap else None,
+        "cap_most": rule.cap.most if rule.cap else None,
+    }
+
+
+_SCHEMA = {
+    "seg": pl.Int32,
+    "type": pl.String,
+    "key": pl.Int32,
+    "rule": pl.String,
+    "rulebook": pl.String,
+    "kind": pl.String,
+    "negative": pl.Boolean,
+    "repeat": pl.Boolean,
+    "grade": pl.String,
+    "grade_rank": pl.Int32,
+    "fixed_points": pl.Int64,
+    "cap_period": pl.String,
+    "cap_most": pl.Int64,
+}
+_REPAIR_SCHEMA = {
+    "seg": pl.Int32,
+    "type": pl.String,
+    "rule": pl.String,
+    "rulebook": pl.String,
+    "repair_points": pl.Int64,
+    "repair_offset": pl.String,
+    "match": pl.String,
+}
+
+
+def rule_table(plan: Plan) -> RuleTable:
+    """Number every (segment, rule) pair and lay the plan out as join tables."""
+    rows: list[dict[str, object]] = []
+    repairs: list[dict[str, object]] = []
+    rules: dict[int, Rule] = {}
+    for seg, segment in enumerate(plan.segments):
+        for rule in segment.rules:
+            key = len(rules)
+            rules[key] = rule
+            grades = segment.grades
+            rank = (
+                grades.rank(rule.points.grade)
+                if isinstance(rule.points, DirectGrade) and grades is not None
+                else None
+            )
+            rows.append(_row(seg, key, rule, rank))
+            if rule.repair:
+                repairs.append(
+                    {
+                        "seg": seg,
+                        "type": rule.repair.on,
+                        "rule": rule.id,
+                        "rulebook": f"{rule.rulebook}@{rule.version}",
+                        "repair_points": rule.repair.points,
+                        "repair_offset": rule.repair.validity.polars_offset,
+                        "match": rule.repair.match,
+                    }
+                )
+    return RuleTable(
+        frame=pl.DataFrame(rows, schema=_SCHEMA),
+        repairs=pl.DataFrame(repairs, schema=_REPAIR_SCHEMA),
+        rules=rules,
+        starts=tuple(s.start for s in plan.segments),
+    )
+
+
+def _bands(value: pl.Expr, bands: Iterable[tuple[float, object]]) -> pl.Expr:
+    pairs = list(bands)
+    expr: pl.Expr = pl.lit(None)
+    for bound, result in reversed(pairs):
+        expr = pl.when(value <= bound).then(pl.lit(result)).otherwise(expr)
+    return expr
+
+
+def tier_total(tiers: tuple[tuple[float, int], ...], amount: pl.Expr) -> pl.Expr:
+    """The total earned once `amount` has been reached, by cumulative tiers."""
+    expr = pl.lit(0, dtype=pl.Int64)
+    for threshold, points in tiers:
+        expr = pl.when(amount >= threshold).then(pl.lit(points, dtype=pl.Int64)).otherwise(expr)
+    return expr
+
+
+def base_points(rule: Rule) -> pl.Expr:
+    """The base points of one event under a non-cumulative points rule."""
+    p = rule.points
+    if isinstance(p, Fixed):
+        return pl.lit(p.points, dtype=pl.Int64)
+    if isinstance(p, PerUnit):
+        return (pl.col(p.field).floor() * p.each).cast(pl.Int64)
+    if isinstance(p, Bands):
+        return _bands(pl.col(p.field), p.bands).cast(pl.Int64)
+    if isinstance(p, Lookup):
+        return pl.col(p.field).replace_strict(dict(p.values), default=None, return_dtype=pl.Int64)
+    if isinstance(p, Progressive):
+        a = pl.col(p.field)
+        parts = [
+            ((a - b.above).clip(0, b.up_to - b.above) / b.step).floor().clip(upper_bound=b.most)
+            * b.each
+            for b in p.brackets
+        ]
+        return pl.sum_horizontal(parts).cast(pl.Int64)
+    return pl.lit(0, dtype=pl.Int64)
+
+
+def validity_offset(validity: Validity | None, applied: pl.Expr) -> pl.Expr:
+    """The validity of an entry as a Polars offset string (null: never expires)."""
+    if validity is None:
+        return pl.lit(None, dtype=pl.String)
+    if isinstance(validity, Duration):
+        return pl.lit(validity.polars_offset)
+    if isinstance(validity, ByMagnitude):
+        return _bands(applied.abs(), [(b, d.polars_offset) for b, d in validity.bands])
+    return pl.col(validity.field).replace_strict(
+        {k: d.polars_offset for k, d in validity.values.items()},
+        default=None,
+        return_dtype=pl.String,
+    )
+
+
+def offsets_in(table: RuleTable) -> list[str]:
+    """Every distinct offset string a plan can produce, for a when/then chain."""
+    found: set[str] = set()
+    for rule in table.rules.values():
+        v = rule.validity
+        if isinstance(v, Duration):
+            found.add(v.polars_offset)
+        elif isinstance(v, ByMagnitude):
+            found.update(d.polars_offset for _, d in v.bands)
+        elif isinstance(v, ByField):
+            found.update(d.polars_offset for d in v.values.values())
+        if rule.repair:
+            found.add(rule.repair.validity.polars_offset)
+    return sorted(found)
+
+
+def add_offset(moment: pl.Expr, offset: pl.Expr, offsets: list[str]) -> pl.Expr:
+    """`moment` moved by a per-row offset drawn from a known, small set of offsets."""
+    if not offsets:
+        return pl.lit(None, dtype=pl.Datetime("us"))
+    expr: pl.Expr = pl.lit(None, dtype=pl.Datetime("us"))
+    for item in offsets:
+        expr = pl.when(offset == item).then(moment.dt.offset_by(item)).otherwise(expr)
+    return expr
