@@ -63,28 +63,39 @@ def _levels(plan: Plan) -> list[str]:
 
 @st.composite
 def streams(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], dict[str, date], list[datetime]]:
+    """Dense streams: a few types, a few subjects, a short span, so rules interact."""
     name = draw(st.sampled_from(sorted(PLANS)))
     plan = PLANS[name]
-    types = sorted(plan.known_types() - {VOID})
+    types = draw(
+        st.lists(
+            st.sampled_from(sorted(plan.known_types() - {VOID})),
+            min_size=1,
+            max_size=5,
+            unique=True,
+        )
+    )
+    subjects = SUBJECTS[: draw(st.integers(1, len(SUBJECTS)))]
+    span = draw(st.sampled_from([20, 200, 500, 1200, 2500]))
+    start = START + timedelta(days=draw(st.integers(0, 7 * 365 - span)))
     levels = _levels(plan)
     births = {
-        s: draw(st.dates(date(1998, 1, 1), date(2010, 12, 31)))
-        for s in SUBJECTS
+        s: draw(st.dates(date(2001, 1, 1), date(2008, 12, 31)))
+        for s in subjects
         if draw(st.booleans())
     }
     rows: list[dict[str, Any]] = []
-    for i in range(draw(st.integers(0, 28))):
+    for i in range(draw(st.integers(0, 30))):
         if rows and draw(st.integers(0, 5)) == 0:
             moment = rows[draw(st.integers(0, len(rows) - 1))]["occurred_at"]
         else:
-            offset = draw(st.integers(0, 7 * 365 * 24 * 4)) * timedelta(minutes=15)
-            moment = (START + offset).replace(tzinfo=draw(st.sampled_from(ZONES)))
+            offset = draw(st.integers(0, span * 24)) * timedelta(hours=1)
+            moment = (start + offset).replace(tzinfo=draw(st.sampled_from(ZONES)))
         row = {
             "id": f"e{i}",
-            "source": draw(st.sampled_from(["a", "b"])),
-            "subject": draw(st.sampled_from(SUBJECTS)),
+            "source": draw(st.sampled_from(["a", "a", "b"])),
+            "subject": draw(st.sampled_from(subjects)),
             "occurred_at": moment,
-            "act": draw(st.sampled_from([None, None, None, "k1", "k2"])),
+            "act": draw(st.sampled_from([None, None, "k1", "k2"])),
         }
         if rows and draw(st.integers(0, 9)) == 0:
             target = rows[draw(st.integers(0, len(rows) - 1))]
@@ -94,7 +105,7 @@ def streams(draw: st.DrawFn) -> tuple[str, list[dict[str, Any]], dict[str, date]
         rows.append(row)
     as_of = [
         (
-            START + timedelta(days=draw(st.integers(100, 7 * 365)), hours=draw(st.integers(0, 23)))
+            start + timedelta(days=draw(st.integers(0, span + 800)), hours=draw(st.integers(0, 23)))
         ).replace(tzinfo=UTC)
         for _ in range(3)
     ]

@@ -12,8 +12,8 @@ what `stdnum.cn.ric` checks and what numbers issued at birth look like.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -137,14 +137,14 @@ def _resident_ids(rng: np.random.Generator, born: Ints, codes: Ints) -> pl.Serie
 
 def _sequence_numbers(rng: np.random.Generator, stem: Ints) -> Ints:
     # People sharing a division code and birth date get distinct sequence numbers 001-999.
-    order = np.argsort(stem, kind="stable")
+    order = np.argsort(stem)
     ordered = stem[order]
     starts = np.r_[True, ordered[1:] != ordered[:-1]]
     group = np.cumsum(starts) - 1
     rank = np.arange(stem.size) - np.flatnonzero(starts)[group]
     if rank.size and rank.max() >= 999:
         raise ValueError("too many people share a birth date and place for unique ID numbers")
-    offset = rng.integers(0, 999, group.size and int(group[-1]) + 1)[group]
+    offset = rng.integers(0, 999, int(starts.sum()))[group]
     sequence = np.empty_like(stem)
     sequence[order] = (offset + rank * _SEQ_STEP) % 999 + 1
     return sequence
@@ -212,7 +212,6 @@ _ACT_SHARE, _SUSPENDED_SHARE, _PERFORMED_SHARE, _VOID_SHARE = 0.05, 0.25, 0.4, 0
 _LEVELS = pl.Series(["national", "provincial", "prefecture", "county"])
 _LEVEL_SHARES = (0.02, 0.08, 0.25, 0.65)
 _VOID_REASON = "reported in error"
-_CASE_YEAR = 1_000_000  # a case tag packs year * _CASE_YEAR + number within the year
 
 
 def _lognormal_cny(
@@ -241,37 +240,70 @@ def _hours(rng: np.random.Generator, size: int) -> Floats:
     return rng.integers(1, 9, size).astype(np.float64)
 
 
-def _levels(rng: np.random.Generator, size: int) -> Ints:
-    return rng.choice(_LEVELS.len(), size, p=_LEVEL_SHARES)
-
-
-# The datum each kind carries: (column, draw). Case numbers are drawn by `_number_cases`.
-_DATA: dict[int, tuple[str, Callable[[np.random.Generator, int], npt.NDArray[Any]]]] = {
+# The numeric datum each kind carries: (column, draw).
+_NUMERIC_DATA: dict[int, tuple[str, Callable[[np.random.Generator, int], Floats]]] = {
     _FINE: ("amount_cny", _fine_amounts),
     _CODE["civic.donation"]: ("amount_cny", _lognormal_cny(300, 1.1, 50, 20000, 10)),
     _CODE["finance.loan_arrears"]: ("months", _months),
     _CODE["civic.lost_property_returned"]: ("value_cny", _lognormal_cny(600, 1.3, 10, 200000, 1)),
     _CODE["civic.volunteer_hours"]: ("hours", _hours),
-    _CODE["civic.award"]: ("level", _levels),
 }
 _NUMERIC = ("amount_cny", "months", "value_cny", "hours")
+_KIND_BITS = 5
 
 
 @dataclass(frozen=True)
-class _Batch:
-    """Events of one kind code before sorting: subjects, local times and data by column.
+class _Keys:
+    """Sort keys: one int64 per event packing (local second, kind code, subject row).
 
-    Integer data are codes rendered later (level, case, act, void target); -1 means none.
+    Sorting the keys sorts the events by time (a void after its target in the same second,
+    since void has the highest code) and needs no gathers afterwards: every dense attribute
+    unpacks from the key.
     """
 
-    kind: int
-    subject: Ints  # row in the population
-    at: Ints  # seconds since the period start, local time
-    data: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
+    subject_bits: int
 
-    def take(self, rows: Ints, kind: int | None = None) -> _Batch:
-        data = {name: values[rows] for name, values in self.data.items()}
-        return _Batch(self.kind if kind is None else kind, self.subject[rows], self.at[rows], data)
+    @staticmethod
+    def fitting(people: int, span: int) -> _Keys:
+        keys = _Keys(max(people - 1, 1).bit_length())
+        if span.bit_length() + _KIND_BITS + keys.subject_bits > 63:
+            raise ValueError(f"{people} people over {span // _DAY} days do not fit a sort key")
+        return keys
+
+    def pack(self, at: Ints, kind: int | Ints, subject: Ints) -> Ints:
+        keys: Ints = np.left_shift(kind, self.subject_bits) | subject
+        return keys | np.left_shift(at, _KIND_BITS + self.subject_bits)
+
+    def at(self, keys: Ints) -> Ints:
+        at: Ints = np.right_shift(keys, _KIND_BITS + self.subject_bits)
+        return at
+
+    def kind(self, keys: Ints) -> npt.NDArray[np.uint8]:
+        kind: npt.NDArray[np.uint8] = np.right_shift(keys, self.subject_bits).astype(np.uint8)
+        kind &= 2**_KIND_BITS - 1
+        return kind
+
+    def subject(self, keys: Ints) -> Ints:
+        subject: Ints = keys & (2**self.subject_bits - 1)
+        return subject
+
+    def with_kind(self, keys: Ints, kind: int) -> Ints:
+        others: Ints = keys & ~((2**_KIND_BITS - 1) << self.subject_bits)
+        return others | (kind << self.subject_bits)
+
+
+@dataclass(frozen=True)
+class _Linked:
+    """Follow-up events and the keys of the events they follow (performed -> listing,
+    void -> target), aligned with the follow-ups in time order."""
+
+    keys: Ints
+    links: Ints
+
+    @staticmethod
+    def of(keys: Ints, links: Ints) -> _Linked:
+        order = np.argsort(keys, kind="stable")
+        return _Linked(keys[order], links[order])
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -294,13 +326,17 @@ def synthetic_events(
         raise ValueError(f"need days >= 1 and rate >= 0, not days={days}, rate={rate}")
     rng = _generator(seed, stream=1)
     span = days * _DAY
+    packing = _Keys.fitting(len(population), span)
     adult_at = _adult_at(population.people.get_column("birth_date"), start)
-    batches = _draw_kinds(rng, adult_at, span, rate * days / 365.25)
-    _number_cases(batches[_LISTED], batches[_RESTRICTED], start)
-    batches[_PERFORMED] = _performances(rng, batches[_LISTED], span)
-    batches += _act_companions(rng, batches[_FINE])
-    batches.append(_voids(rng, batches, span))
-    return _frame(batches, population, start, days)
+    drawn = _draw_kinds(rng, packing, adult_at, span, rate * days / 365.25)
+    drawn.append(_act_companions(rng, packing, drawn[_FINE]))
+    performed = _performances(rng, packing, drawn[_LISTED], span)
+    base = np.concatenate([*drawn, performed.keys])
+    voids = _voids(rng, packing, base, span)
+    keys = np.sort(np.concatenate([base, voids.keys]))
+    del drawn, base
+    frame = _Frame(rng, packing, keys, start, days)
+    return frame.build(population, {_PERFORMED: performed, _VOID: voids})
 
 
 def _adult_at(births: pl.Series, start: date) -> Ints:
@@ -309,214 +345,184 @@ def _adult_at(births: pl.Series, start: date) -> Ints:
     return (adult.cast(pl.Int64).to_numpy() - _epoch_day(start)) * _DAY
 
 
-def _draw_kinds(rng: np.random.Generator, adult_at: Ints, span: int, years: float) -> list[_Batch]:
-    # One batch per kind with a rate, in code order; minors' events thinned by the kind's factor.
+def _draw_kinds(
+    rng: np.random.Generator, packing: _Keys, adult_at: Ints, span: int, years: float
+) -> list[Ints]:
+    # Keys of each kind that has a rate, in code order; minors' events are thinned.
     n = adult_at.size
     sigmas = _PROPENSITY_SIGMAS
-    propensity = {k: rng.lognormal(-(s**2) / 2, s, n) for k, s in sigmas.items()}
-    batches = []
+    propensity = {name: rng.lognormal(-(s**2) / 2, s, n) for name, s in sigmas.items()}
+    drawn = []
     for code, kind in enumerate(_KINDS[:_ACT_WARNING]):
-        mean = kind.rate * _CALIBRATION * years
-        if kind.propensity is not None:
-            subject = np.repeat(np.arange(n), rng.poisson(mean * propensity[kind.propensity]))
-        else:
-            subject = rng.integers(0, max(n, 1), rng.poisson(mean * n) if n else 0)
+        weights = propensity.get(kind.propensity or "")
+        subject = _subjects(rng, kind.rate * _CALIBRATION * years, weights, n)
         at = rng.integers(0, span, subject.size)
-        minor = np.flatnonzero(at < adult_at[subject])
-        dropped = minor[rng.random(minor.size) >= kind.minor_factor]
-        kept = np.delete(np.arange(subject.size), dropped)
-        batch = _Batch(code, subject[kept], at[kept])
-        if code in _DATA:
-            column, draw = _DATA[code]
-            batch.data[column] = draw(rng, kept.size)
-        batches.append(batch)
-    return batches
+        if kind.minor_factor < 1:
+            minor = np.flatnonzero(at < adult_at[subject])
+            kept = np.ones(subject.size, dtype=bool)
+            kept[minor[rng.random(minor.size) >= kind.minor_factor]] = False
+            subject, at = subject[kept], at[kept]
+        drawn.append(packing.pack(at, code, subject))
+    return drawn
 
 
-def _number_cases(listed: _Batch, restricted: _Batch, start: date) -> None:
-    # Court case numbers count up in time order within each calendar year.
-    at = np.concatenate([listed.at, restricted.at])
-    order = np.argsort(at, kind="stable")
-    year = _local_years(at[order], start)
-    packed = np.empty_like(at)
-    packed[order] = year * _CASE_YEAR + np.arange(at.size) - np.searchsorted(year, year) + 1
-    listed.data["case_no"], restricted.data["case_no"] = np.split(packed, [listed.at.size])
+def _subjects(rng: np.random.Generator, mean: float, weights: Floats | None, n: int) -> Ints:
+    # Each person's count is Poisson(mean * weight); weights have mean 1 (None: all 1).
+    if weights is not None and mean >= 1:
+        return np.repeat(np.arange(n), rng.poisson(mean * weights))
+    count = rng.poisson(mean * n) if n else 0
+    if weights is None:
+        return rng.integers(0, max(n, 1), count)
+    # Rare kinds: place the (Poisson) total on people in proportion to their weights.
+    cumulative = np.cumsum(weights)
+    placed: Ints = np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right")
+    return placed
 
 
-def _performances(rng: np.random.Generator, listed: _Batch, span: int) -> _Batch:
+def _act_companions(rng: np.random.Generator, packing: _Keys, fines: Ints) -> Ints:
+    # A few fines come with a warning or a suspension for the same act, at the same moment.
+    chosen = fines[rng.random(fines.size) < _ACT_SHARE]
+    kind = np.where(rng.random(chosen.size) < _SUSPENDED_SHARE, _ACT_SUSPENSION, _ACT_WARNING)
+    return packing.pack(packing.at(chosen), kind, packing.subject(chosen))
+
+
+def _performances(rng: np.random.Generator, packing: _Keys, listed: Ints, span: int) -> _Linked:
     # Some listed defaulters perform the judgment 1-180 days later, still inside the period.
-    room = span - 1 - listed.at
-    chosen = np.flatnonzero((rng.random(room.size) < _PERFORMED_SHARE) & (room >= _DAY))
+    room = span - 1 - packing.at(listed)
+    chosen = np.flatnonzero((rng.random(listed.size) < _PERFORMED_SHARE) & (room >= _DAY))
     longest = np.minimum(room[chosen], 180 * _DAY)
     delay = _DAY + (rng.random(chosen.size) * (longest - _DAY + 1)).astype(np.int64)
-    performed = listed.take(chosen, _PERFORMED)
-    performed.at[:] += delay
-    return performed
+    at = packing.at(listed[chosen]) + delay
+    keys = packing.pack(at, _PERFORMED, packing.subject(listed[chosen]))
+    return _Linked.of(keys, listed[chosen])
 
 
-def _act_companions(rng: np.random.Generator, fines: _Batch) -> list[_Batch]:
-    # A few fines come with a warning or a suspension for the same act, at the same moment.
-    chosen = np.flatnonzero(rng.random(fines.at.size) < _ACT_SHARE)
-    act = np.full(fines.at.size, -1)
-    act[chosen] = np.arange(chosen.size)
-    fines.data["act"] = act
-    suspended = rng.random(chosen.size) < _SUSPENDED_SHARE
-    both = (chosen[~suspended], _ACT_WARNING), (chosen[suspended], _ACT_SUSPENSION)
-    companions = [fines.take(rows, kind) for rows, kind in both]
-    for companion in companions:
-        del companion.data["amount_cny"]
-    return companions
-
-
-def _voids(rng: np.random.Generator, batches: list[_Batch], span: int) -> _Batch:
+def _voids(rng: np.random.Generator, packing: _Keys, base: Ints, span: int) -> _Linked:
     # A few events are withdrawn by their source 1-7 days later (clipped to the period end).
-    # `target` holds the target's row in all batches laid end to end.
-    subject = np.concatenate([batch.subject for batch in batches])
-    at = np.concatenate([batch.at for batch in batches])
-    chosen = np.sort(rng.choice(at.size, rng.binomial(at.size, _VOID_SHARE), replace=False))
-    later = np.minimum(at[chosen] + rng.integers(_DAY, 7 * _DAY, chosen.size), span - 1)
-    return _Batch(_VOID, subject[chosen], later, {"target": chosen, "reason": chosen})
+    targets = base[rng.choice(base.size, rng.binomial(base.size, _VOID_SHARE), replace=False)]
+    delay = rng.integers(_DAY, 7 * _DAY, targets.size)
+    at = np.minimum(packing.at(targets) + delay, span - 1)
+    return _Linked.of(packing.pack(at, _VOID, packing.subject(targets)), targets)
 
 
 # --- frame -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Sorted:
-    """All batches laid end to end (rows), then put in time order (positions)."""
+class _Frame:
+    """Events in time order (positions), unpacked from sorted keys, built into the frame."""
 
-    kind: npt.NDArray[np.uint8]  # kind code by position
-    subject: Ints  # population row by position
-    at: Ints  # local seconds since the period start, by position
-    order: Ints  # row at each position
-    keys: Ints  # sort key at each position, ascending
-    row_at: Ints  # local seconds by row
-    row_bits: int
+    def __init__(
+        self, rng: np.random.Generator, packing: _Keys, keys: Ints, start: date, days: int
+    ) -> None:
+        self.rng, self.packing, self.keys = rng, packing, keys
+        self.start, self.days, self.size = start, days, keys.size
+        self.kind = packing.kind(keys)
+        by_kind = np.argsort(self.kind, kind="stable")
+        bounds = np.r_[0, np.cumsum(np.bincount(self.kind, minlength=len(_KINDS)))]
+        self.positions = [by_kind[bounds[c] : bounds[c + 1]] for c in range(len(_KINDS))]
+        self.source = _SOURCE_CODE[self.kind]
+        self.width = max(8, len(str(self.size)))  # id digits; 8 keep an id inline (12 bytes)
 
-    @staticmethod
-    def of(batches: Sequence[_Batch]) -> _Sorted:
-        kind = np.concatenate([np.full(b.at.size, b.kind, dtype=np.uint8) for b in batches])
-        at = np.concatenate([batch.at for batch in batches])
-        # One sort of packed (time, void bit, row) keys: several times faster than an argsort.
-        row_bits = max(at.size.bit_length(), 1)
-        keys = np.sort(_sort_keys(at, kind == _VOID, np.arange(at.size), row_bits))
-        order = keys & ((1 << row_bits) - 1)
-        subject = np.concatenate([batch.subject for batch in batches])[order]
-        return _Sorted(kind[order], subject, at[order], order, keys, at, row_bits)
+    def build(self, population: Population, linked: dict[int, _Linked]) -> pl.DataFrame:
+        sparse = {
+            "act": self._acts(),
+            "level": self._levels(),
+            "case_no": self._cases(linked[_PERFORMED]),
+            **self._voids(linked[_VOID]),
+            "years": pl.repeat(None, self.size, dtype=pl.Float64, eager=True),
+        }
+        dense = pl.DataFrame(
+            {
+                "kind": self.kind,
+                "source": self.source,
+                "subject": self.packing.subject(self.keys),
+                "value": self._values(),
+            }
+        )
+        columns = dense.lazy().select(
+            _id_labels(pl.int_range(0, pl.len()), self.width).alias("id"),
+            pl.lit(_SOURCES).gather(pl.col("source")).alias("source"),
+            pl.lit(population.people.get_column("subject")).gather(pl.col("subject")),
+            pl.lit(_TYPES).gather(pl.col("kind")).alias("type"),
+            pl.lit(self._utc()).alias("occurred_at"),
+            *(_numeric(name) for name in _NUMERIC),
+        )
+        return columns.collect().with_columns(**sparse).select(EVENT_SCHEMA.names())
 
-    def positions(self, rows: Ints) -> Ints:
-        """Sorted positions of rows that are not voids."""
-        keys = _sort_keys(self.row_at[rows], np.zeros(rows.size, dtype=bool), rows, self.row_bits)
-        return np.searchsorted(self.keys, keys)
+    def _values(self) -> Floats:
+        # Data are drawn here, in time order: independent of the event, so nothing changes.
+        values = np.full(self.size, np.nan)
+        for code, (_, draw) in _NUMERIC_DATA.items():
+            values[self.positions[code]] = draw(self.rng, self.positions[code].size)
+        return values
 
+    def _levels(self) -> pl.Series:
+        where = self.positions[_CODE["civic.award"]]
+        drawn = self.rng.choice(_LEVELS.len(), where.size, p=_LEVEL_SHARES)
+        return self._scatter([(where, _LEVELS.gather(drawn))])
 
-def _sort_keys(at: Ints, void: npt.NDArray[np.bool_], rows: Ints, row_bits: int) -> Ints:
-    # A void can share its target's second (when clipped to the period end): it sorts after.
-    if at.size and (int(at.max()) * 2 + 2).bit_length() + row_bits > 63:
-        raise ValueError("too many events over too long a period to sort")
-    return ((at * 2 + void) << row_bits) | rows
+    def _acts(self) -> pl.Series:
+        # Acts are numbered in time order; each companion finds its fine by key.
+        where = np.sort(np.r_[self.positions[_ACT_WARNING], self.positions[_ACT_SUSPENSION]])
+        fines = np.searchsorted(self.keys, self.packing.with_kind(self.keys[where], _FINE))
+        labels = "act-" + pl.Series(np.arange(1, where.size + 1)).cast(pl.String)
+        return self._scatter([(where, labels), (fines, labels)])
 
+    def _cases(self, performed: _Linked) -> pl.Series:
+        # Case numbers count up in time order within each calendar year; a performance
+        # carries the number of the listing it follows.
+        where = np.sort(np.r_[self.positions[_LISTED], self.positions[_RESTRICTED]])
+        year = _local_years(self.packing.at(self.keys[where]), self.start)
+        number = np.arange(where.size) - np.searchsorted(year, year) + 1
+        cases = pl.DataFrame({"year": year, "number": number})
+        names = cases.select(pl.format("({})鲁1003执{}号", "year", "number")).to_series()
+        listings = np.searchsorted(where, np.searchsorted(self.keys, performed.links))
+        return self._scatter([(where, names), (self.positions[_PERFORMED], names.gather(listings))])
 
-def _frame(batches: list[_Batch], population: Population, start: date, days: int) -> pl.DataFrame:
-    events = _Sorted.of(batches)
-    width = _id_width(events.at.size)
-    source = _SOURCE_CODE[events.kind]
-    sparse = _sparse_columns(batches, events, source, width)
-    dense = pl.DataFrame(
-        {"kind": events.kind, "source": source, "subject": events.subject, "value": sparse.pop("")}
-    )
-    columns = dense.lazy().select(
-        _id_labels(pl.int_range(0, pl.len()), width).alias("id"),
-        pl.lit(_SOURCES).gather(pl.col("source")).alias("source"),
-        pl.lit(population.people.get_column("subject")).gather(pl.col("subject")),
-        pl.lit(_TYPES).gather(pl.col("kind")).alias("type"),
-        pl.lit(_utc(events.at, start, days)).alias("occurred_at"),
-        *(_numeric(name) for name in _NUMERIC),
-    )
-    return columns.collect().with_columns(**sparse).select(EVENT_SCHEMA.names())
+    def _voids(self, voids: _Linked) -> dict[str, pl.Series]:
+        # A void names its target by id and comes from the target's source.
+        where = self.positions[_VOID]
+        targets = np.searchsorted(self.keys, voids.links)
+        self.source[where] = self.source[targets]
+        ids = pl.select(_id_labels(pl.lit(pl.Series(targets)), self.width)).to_series()
+        reasons = pl.repeat(_VOID_REASON, where.size, eager=True)
+        return {
+            "target": self._scatter([(where, ids)]),
+            "reason": self._scatter([(where, reasons)]),
+        }
+
+    def _scatter(self, parts: list[tuple[npt.NDArray[np.integer[Any]], pl.Series]]) -> pl.Series:
+        where = np.concatenate([positions for positions, _ in parts])
+        values = pl.concat([values for _, values in parts])
+        empty = pl.repeat(None, self.size, dtype=pl.String, eager=True)
+        return empty.scatter(where, values) if where.size else empty
+
+    def _utc(self) -> pl.Series:
+        # Local seconds to UTC, with the zone's offset looked up per local hour.
+        first = datetime(self.start.year, self.start.month, self.start.day)
+        last = first + timedelta(days=self.days)
+        hours = pl.datetime_range(first, last, "1h", closed="left", time_unit="us", eager=True)
+        # A local hour skipped by a clock change (Shanghai had summer time in 1986-1991)
+        # takes the offset of the hour before it; a repeated hour takes the earlier offset.
+        zoned = hours.dt.replace_time_zone(_LOCAL_ZONE, ambiguous="earliest", non_existent="null")
+        utc = zoned.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        offset = (hours - utc).dt.total_seconds().fill_null(strategy="forward").fill_null(8 * 3600)
+        at = self.packing.at(self.keys)
+        offsets = offset.to_numpy().astype(np.int64)
+        shift = offsets[at // 3600] if np.ptp(offsets) else offsets[0]  # constant since 1991
+        seconds = at + _epoch_day(self.start) * _DAY - shift
+        return pl.Series("occurred_at", seconds * 1_000_000).cast(EVENT_SCHEMA["occurred_at"])
 
 
 def _numeric(name: str) -> pl.Expr:
-    codes = [code for code, (column, _) in _DATA.items() if column == name]
+    codes = [code for code, (column, _) in _NUMERIC_DATA.items() if column == name]
     return pl.when(pl.col("kind").is_in(codes)).then(pl.col("value")).alias(name)
 
 
-def _sparse_columns(
-    batches: Sequence[_Batch], events: _Sorted, source: Ints, width: int
-) -> dict[str, pl.Series]:
-    # Scatter each batch's data to its events' sorted positions. Sets `source` for voids, and
-    # returns the numeric data as one dense array under "" (split by kind later).
-    size = events.at.size
-    by_kind = np.argsort(events.kind, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(events.kind, minlength=len(_KINDS)))]
-    firsts = np.r_[0, np.cumsum([batch.at.size for batch in batches])]
-    value = np.full(size, np.nan)
-    found: dict[str, list[tuple[Ints, pl.Series]]] = {}
-    for first, batch in zip(firsts, batches, strict=False):
-        where = by_kind[bounds[batch.kind] : bounds[batch.kind + 1]]
-        rows = events.order[where] - first
-        for name, values in batch.data.items():
-            if name in _NUMERIC:
-                value[where] = values[rows]
-            elif name == "target":
-                targets = events.positions(values[rows])
-                source[where] = source[targets]  # a void comes from its target's source
-                found[name] = [(where, _id_strings(targets, width))]
-            else:
-                present = values[rows] >= 0
-                rendered = _render(name, values[rows][present])
-                found.setdefault(name, []).append((where[present], rendered))
-    columns = {name: _scatter(size, parts) for name, parts in found.items()}
-    columns.setdefault("years", pl.repeat(None, size, dtype=pl.Float64, eager=True))
-    return {**columns, "": pl.Series(value)}
-
-
-def _render(name: str, codes: Ints) -> pl.Series:
-    if name == "level":
-        return _LEVELS.gather(codes)
-    if name == "case_no":
-        cases = pl.DataFrame({"year": codes // _CASE_YEAR, "number": codes % _CASE_YEAR})
-        return cases.select(pl.format("({})鲁1003执{}号", "year", "number")).to_series()
-    if name == "act":
-        return "act-" + pl.Series(codes + 1).cast(pl.String)
-    return pl.repeat(_VOID_REASON, codes.size, eager=True)  # reason
-
-
-def _scatter(size: int, parts: list[tuple[Ints, pl.Series]]) -> pl.Series:
-    positions = np.concatenate([where for where, _ in parts])
-    values = pl.concat([values for _, values in parts])
-    return pl.repeat(None, size, dtype=values.dtype, eager=True).scatter(positions, values)
-
-
 def _id_labels(index: pl.Expr, width: int) -> pl.Expr:
-    # "syn-00000001" for index 0, fixed width so that ids sort like the events they name; 8
-    # digits keep an id within 12 bytes, which Polars stores inline (much faster to build).
+    # "syn-00000001" for position 0: fixed width, so that ids sort like the events they name.
     digits = (index + (1 + 10**width)).cast(pl.String).str.slice(1)
     return pl.concat_str(pl.lit("syn-"), digits)
-
-
-def _id_strings(positions: Ints, width: int) -> pl.Series:
-    return pl.select(_id_labels(pl.lit(pl.Series(positions)), width)).to_series()
-
-
-def _id_width(size: int) -> int:
-    return max(8, len(str(size)))
-
-
-def _utc(at: Ints, start: date, days: int) -> pl.Series:
-    # Local seconds to UTC, with the zone's offset looked up per local hour.
-    first = datetime(start.year, start.month, start.day)
-    hours = pl.datetime_range(
-        first, first + timedelta(days=days), "1h", closed="left", time_unit="us", eager=True
-    )
-    # A local hour skipped by a clock change (Shanghai had summer time in 1986-1991) takes
-    # the offset of the hour before it; a repeated hour takes the earlier offset.
-    zoned = hours.dt.replace_time_zone(_LOCAL_ZONE, ambiguous="earliest", non_existent="null")
-    utc = zoned.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
-    offset = (hours - utc).dt.total_seconds().fill_null(strategy="forward").fill_null(8 * 3600)
-    local = at + _epoch_day(start) * _DAY
-    micros = (local - offset.to_numpy()[at // 3600]) * 1_000_000
-    return pl.Series("occurred_at", micros).cast(EVENT_SCHEMA["occurred_at"])
 
 
 # --- wire format -------------------------------------------------------------------------------
