@@ -22,7 +22,6 @@ from socialcredit.simulate.synthetic import (
 
 START = date(2024, 1, 1)
 DAYS = 365
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 # Which data column each type fills; every other data column must stay null.
 FIELDS_BY_TYPE = {
@@ -37,8 +36,17 @@ FIELDS_BY_TYPE = {
     "court.judgment_performed": {"case_no"},
     "void": {"target", "reason"},
 }
-DATA_COLUMNS = ["amount_cny", "months", "value_cny", "hours", "level", "case_no", "years"]
-DATA_COLUMNS += ["target", "reason"]
+DATA_COLUMNS = (
+    "amount_cny",
+    "months",
+    "value_cny",
+    "hours",
+    "level",
+    "case_no",
+    "years",
+    "target",
+    "reason",
+)
 
 
 @pytest.fixture(scope="module")

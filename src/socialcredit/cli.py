@@ -17,9 +17,9 @@ from rich.table import Table
 from socialcredit import __version__
 from socialcredit.errors import RulebookError, SocialCreditError
 from socialcredit.rules.plan import Plan
-from socialcredit.services import demo as demo_service
 from socialcredit.services.evaluate import Evaluation, evaluate_file
 from socialcredit.services.rulebooks import bundled_catalog, check_files, plan_for
+from socialcredit.simulate import demo as demo_service
 
 __all__ = ["app", "main"]
 
@@ -244,7 +244,10 @@ def evaluate(
     except (SocialCreditError, ValueError, OSError) as exc:
         _fail(f"{events}: {exc}")
     for rejection in evaluation.rejected:
-        err.print(f"{events}:{rejection}", highlight=False, soft_wrap=True)
+        where = f"{rejection.field}: " if rejection.field else ""
+        err.print(
+            f"{events}:{rejection.line}: {where}{rejection.reason}", highlight=False, soft_wrap=True
+        )
     (_print_json if as_json else _print_table)(evaluation, explain)
     if evaluation.rejected:
         err.print(f"{len(evaluation.rejected)} row(s) rejected", highlight=False)
@@ -294,7 +297,7 @@ def _render_demo(result: demo_service.DemoResult) -> None:
     )
     for entry in _entry_records(single).get(result.person, []):
         out.print(
-            f"  {entry['valid_from'][:10]}  [{entry['state']:>10}]  {entry['reason']}",
+            f"  {str(entry['valid_from'])[:10]}  [{entry['state']:>10}]  {entry['reason']}",
             highlight=False,
             soft_wrap=True,
         )

@@ -76,7 +76,7 @@ def _read_ndjson_fast(text: str) -> pl.DataFrame | None:
             return None
         data = frame.get_column("data").struct.unnest()
         data = data.select([c for c in data.columns if c not in TOP_LEVEL])
-        frame = pl.concat([frame.drop("data"), data], how="horizontal")
+        frame = frame.drop("data").hstack(data)
     if any(isinstance(t, pl.List | pl.Struct | pl.Array) for t in frame.dtypes):
         return None
     frame = frame.with_columns(pl.all().cast(pl.String))
@@ -110,7 +110,7 @@ def _read_ndjson(text: str) -> tuple[pl.DataFrame, list[Rejection]]:
 
 
 def _read_csv(path: Path) -> tuple[pl.DataFrame, list[Rejection]]:
-    frame = pl.read_csv(path, infer_schema=False, missing_utf8_is_empty_string=False)
+    frame = pl.read_csv(path, infer_schema=False)
     frame = frame.with_columns(pl.col(pl.String).replace("", None))
     return frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64)), []
 

@@ -52,9 +52,13 @@ def _consenting(events: pl.DataFrame, plan: Plan, at: datetime) -> pl.DataFrame:
 
 
 def standings(
-    events: pl.DataFrame, entries: pl.DataFrame, plan: Plan, as_of: datetime
+    events: pl.DataFrame,
+    entries: pl.DataFrame,
+    plan: Plan,
+    as_of: datetime,
+    subjects: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Each subject with any event, as of an aware moment (columns: STANDING_COLUMNS)."""
+    """Each subject (by default: every subject with an event) as of an aware moment."""
     at = _at(as_of, plan)
     segment = _segment(plan, at)
     assert segment.scale is not None
@@ -68,9 +72,12 @@ def standings(
     totals = valid.group_by("subject").agg(
         points=pl.col("applied_points").sum(), _worst=pl.col("_rank").max()
     )
-    subjects = events.select(pl.col("subject").unique())
-    frame = subjects.join(totals, on="subject", how="left").with_columns(
-        pl.col("points").fill_null(0)
+    everyone = events.get_column("subject") if subjects is None else subjects
+    frame = (
+        everyone.unique()
+        .to_frame("subject")
+        .join(totals, on="subject", how="left")
+        .with_columns(pl.col("points").fill_null(0))
     )
     score = pl.lit(scale.baseline) + pl.col("points")
     cap = pl.col("_worst").replace_strict(caps, default=None, return_dtype=pl.Int64)

@@ -37,11 +37,13 @@ def with_birth_dates(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     return events.with_columns(birth_date=resident_birth_date(pl.col("subject")))
 
 
-def evaluate_events(events: pl.DataFrame, plan: Plan, as_of: datetime) -> Evaluation:
-    """Derive entries and standings from a typed event frame."""
+def evaluate_events(
+    events: pl.DataFrame, plan: Plan, as_of: datetime, subjects: pl.Series | None = None
+) -> Evaluation:
+    """Derive entries and standings from a typed event frame (for `subjects`, if given)."""
     events = with_birth_dates(events, plan)
     entries = derive_entries(events, plan)
-    result = standings(events, entries, plan, as_of)
+    result = standings(events, entries, plan, as_of, subjects)
     return Evaluation(plan, as_of, result, with_reasons(entries), [])
 
 

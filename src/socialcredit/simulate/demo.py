@@ -74,7 +74,7 @@ def run_demo(people: int = 5000, seed: int = 7) -> DemoResult:
     population = synthetic_population(people, seed=seed, start=START)
     events = synthetic_events(population, seed=seed, start=START, days=DAYS, rate=RATE)
     as_of = datetime(2024, 12, 31, 16, 0, tzinfo=UTC)  # end of 2024 in Wendeng
-    evaluation = evaluate_events(events, plan, as_of)
+    evaluation = evaluate_events(events, plan, as_of, population.people.get_column("subject"))
     grades = (
         evaluation.standings.group_by("grade")
         .agg(people=pl.len())
