@@ -272,3 +272,69 @@ def test_rulebook_list_shows_the_bundled_packs() -> None:
     assert {"cn-national", "cn-371003-wendeng", "civic-rewards"} <= {
         line.split('"id": "')[1].split('"')[0] for line in result.stdout.splitlines()
     }
+
+
+RULE = '\n[[rule]]\nid = "t"\ndomain = "tax"\non = "t"\n'
+LIST = (
+    '\n[[list]]\nid = "l"\nkind = "black"\ndomain = "tax"\non = ["t"]\n' + 'appeal_window = "10d"\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            RULE + 'points = { by = "a", bands = [[5, -1]] }\n',
+            'the last band must be "inf"',
+        ),
+        (
+            '\n[[rule]]\nid = "t"\ndomain = "tax"\non = "t"\n'
+            'points = { per = "m", each = -1, by = "x" }\n',
+            "exactly the keys of one kind",
+        ),
+        (
+            '\n[[rule]]\nid = "t"\ndomain = "tax"\non = "t"\npoints = -1\nvalidity = "3wd"\n',
+            "working days are for deadlines",
+        ),
+        (RULE + "points = true\n", "points must be a number, not True"),
+        (
+            '\n[[rule]]\nid = "t"\ndomain = "tax"\non = "t"\npoints = -5\n'
+            'repair = { on = "u", points = -1, validity = "1y" }\n',
+            "a repair ends a direct grade",
+        ),
+        (
+            LIST + 'period = "1900d"\n',
+            "longer than the national maximum",
+        ),
+        (
+            LIST + 'period = "1y"\nextension = { on = "x" }\n',
+            "missing required key 'most'",
+        ),
+    ],
+)
+def test_malformed_rules_are_located_problems_not_crashes(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    found = messages(write(tmp_path, body))
+    assert any(message in m for m in found), found
+
+
+def test_an_unknown_timezone_is_rejected(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "", HEADER.replace('extends = "cn-national"\n', 'timezone = "Mars/Olympus"\n')
+    )
+    assert any("'Mars/Olympus' is not an IANA time zone" in m for m in messages(path))
+
+
+def test_effective_must_be_a_date(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "", HEADER.replace("effective = 2025-01-01", "effective = 2025-01-01T12:00:00")
+    )
+    assert any("not a date and time" in m for m in messages(path))
+
+
+def test_two_versions_cannot_take_effect_on_the_same_day(tmp_path: Path) -> None:
+    first = write(tmp_path, "")
+    second = tmp_path / "town-b.toml"
+    second.write_text(HEADER.replace('version = "2025.1"', 'version = "2025.2"'))
+    assert any("both take effect on 2025-01-01" in str(p) for p in check_files([first, second]))

@@ -186,7 +186,7 @@ def _entry_records(evaluation: Evaluation) -> dict[str, list[dict[str, object]]]
 
 def _print_json(evaluation: Evaluation, explain: bool) -> None:
     entries = _entry_records(evaluation) if explain else {}
-    as_of = evaluation.as_of.isoformat()
+    as_of = evaluation.as_of.astimezone(ZoneInfo(evaluation.plan.timezone)).isoformat()
     for row in evaluation.standings.iter_rows(named=True):
         record = {**row, "as_of": as_of, "rulebook": evaluation.plan.rulebook}
         if explain:

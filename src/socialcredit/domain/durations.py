@@ -46,7 +46,9 @@ class Duration:
 
     def shortest_days(self) -> int:
         """A lower bound of the duration in days, whatever the start date."""
-        return self.months * 28 + self.days + self.working_days
+        years, months = divmod(self.months, 12)
+        # A run of years may hold no 29 February at all (2097 to 2102 skips 2100).
+        return years * 365 + months * 28 + self.days + self.working_days
 
     def after(self, moment: datetime) -> datetime:
         """The moment this long after `moment`, in the same wall-clock calendar."""

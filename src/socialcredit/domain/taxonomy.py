@@ -114,7 +114,6 @@ FORBIDDEN_TERMS: MappingProxyType[str, str] = MappingProxyType(
                 "household",
                 "sibling",
                 "offspring",
-                "guilt_by_association",
             ],
             "relatives",
         ),

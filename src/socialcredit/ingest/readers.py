@@ -111,6 +111,9 @@ def _read_ndjson(text: str) -> tuple[pl.DataFrame, list[Rejection]]:
 
 def _read_csv(path: Path) -> tuple[pl.DataFrame, list[Rejection]]:
     frame = pl.read_csv(path, infer_schema=False)
+    frame = frame.rename(
+        {c: c.removeprefix("data.") for c in frame.columns if c.startswith("data.")}
+    )
     frame = frame.with_columns(pl.col(pl.String).replace("", None))
     return frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64)), []
 

@@ -52,11 +52,15 @@ ENTRY_COLUMNS = [
 
 
 def _with_base(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    base = pl.col("fixed_points")
+    """Base points of every rule kind but cumulative tiers (those need the running sum)."""
+    by_points: dict[str, list[int]] = {}
     for key, rule in table.rules.items():
         if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
-            base = pl.when(pl.col("key") == key).then(base_points(rule)).otherwise(base)
-    base = base.fill_null(0) if not table.keys_where(Cumulative) else base
+            by_points.setdefault(repr(rule.points), []).append(key)
+    base = pl.col("fixed_points")
+    for keys in by_points.values():
+        expr = base_points(table.rules[keys[0]])
+        base = pl.when(pl.col("key").is_in(keys)).then(expr).otherwise(base)
     return scored.with_columns(base_points=base)
 
 

@@ -11,7 +11,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from socialcredit.domain.durations import Duration, parse_duration
@@ -140,7 +140,8 @@ class _Reader:
                 raise self.fail(at[0], at[1], None, at[2], f"missing required key {key!r}")
             return default
         value = table[key]
-        if isinstance(value, bool) and kind in (int, float, (int, float)):
+        allows_bool = kind is bool or (isinstance(kind, tuple) and bool in kind)
+        if isinstance(value, bool) and not allows_bool:
             raise self.fail(at[0], at[1], key, at[2], f"{key} must be a number, not {value!r}")
         if not isinstance(value, kind):
             want = (
@@ -151,6 +152,19 @@ class _Reader:
         if message:
             raise self.fail(at[0], at[1], key, at[2], f"{key}: {message}")
         return value
+
+    def calendar(self, value: Any, at: tuple[str, int, str], key: str) -> Duration:
+        """A validity: calendar time, never working days."""
+        duration = self.duration(value, at, key)
+        if duration.working_days:
+            raise self.fail(
+                at[0],
+                at[1],
+                key,
+                at[2],
+                f"{key}: a validity is calendar time (y, mo, w, d); working days are for deadlines",
+            )
+        return duration
 
     def duration(self, value: Any, at: tuple[str, int, str], key: str) -> Duration:
         if not isinstance(value, str):
@@ -217,7 +231,22 @@ def _read_points(r: _Reader, rule: dict[str, Any], at: tuple[str, int, str]) -> 
         raise r.fail("rule", at[1], "points", at[2], f"points: {exc}") from None
 
 
+_POINT_KINDS = (
+    frozenset({"per", "each"}),
+    frozenset({"cumulative", "tiers"}),
+    frozenset({"by", "bands"}),
+    frozenset({"by", "values"}),
+    frozenset({"by", "progressive"}),
+)
+
+
 def _points_table(r: _Reader, raw: dict[str, Any], at: tuple[str, int, str]) -> Points:
+    if frozenset(raw) not in _POINT_KINDS:
+        kinds = "; ".join("/".join(sorted(k)) for k in _POINT_KINDS)
+        raise ValueError(
+            f"a points table has exactly the keys of one kind ({kinds}), "
+            f"not {'/'.join(sorted(raw))}"
+        )
     if "per" in raw:
         return PerUnit(_text(raw["per"]), _integer(raw.get("each")))
     if "cumulative" in raw:
@@ -226,6 +255,8 @@ def _points_table(r: _Reader, raw: dict[str, Any], at: tuple[str, int, str]) -> 
     field = _text(raw.get("by"))
     if "bands" in raw:
         bands = [(b, _integer(v)) for b, v in _read_bands(r, raw["bands"], at, "points")]
+        if bands[-1][0] != math.inf:
+            raise ValueError('the last band must be "inf", so that every value has points')
         return Bands(field, tuple(bands))
     if "values" in raw:
         values = raw["values"]
@@ -233,6 +264,8 @@ def _points_table(r: _Reader, raw: dict[str, Any], at: tuple[str, int, str]) -> 
             raise ValueError("values must be a table of value = points")
         return Lookup(field, {str(k): _integer(v) for k, v in values.items()})
     if "progressive" in raw:
+        if not isinstance(raw["progressive"], list) or not raw["progressive"]:
+            raise ValueError("progressive is a list of brackets {above, up_to, step, most}")
         return Progressive(field, tuple(_bracket(r, b, at) for b in raw["progressive"]))
     raise ValueError(
         "write a number, or a table with per/each, by/bands, by/values, "
@@ -256,6 +289,12 @@ def _bracket(r: _Reader, raw: Any, at: tuple[str, int, str]) -> Bracket:
     return bracket
 
 
+def _texts(values: Any) -> str:
+    """An error message unless `values` is a list of non-empty strings."""
+    ok = isinstance(values, list) and all(isinstance(v, str) and v for v in values)
+    return "" if ok else "must be a list of names in quotes"
+
+
 def _text(value: Any) -> str:
     if isinstance(value, str) and value:
         return value
@@ -264,15 +303,17 @@ def _text(value: Any) -> str:
 
 def _read_validity(r: _Reader, raw: Any, at: tuple[str, int, str], key: str) -> Validity:
     if isinstance(raw, str):
-        return r.duration(raw, at, key)
+        return r.calendar(raw, at, key)
     if not isinstance(raw, dict):
         raise r.fail(at[0], at[1], key, at[2], f"{key} must be a duration or a table")
     r.keys(raw, "rule.validity", at)
     if "by_magnitude" in raw:
         bands = _read_bands(r, raw["by_magnitude"], at, key)
-        return ByMagnitude(tuple((b, r.duration(v, at, key)) for b, v in bands))
+        if bands[-1][0] != math.inf:
+            raise r.fail(at[0], at[1], key, at[2], f'{key}: the last band must be "inf"')
+        return ByMagnitude(tuple((b, r.calendar(v, at, key)) for b, v in bands))
     if "by" in raw and isinstance(raw.get("values"), dict):
-        values = {str(k): r.duration(v, at, key) for k, v in raw["values"].items()}
+        values = {str(k): r.calendar(v, at, key) for k, v in raw["values"].items()}
         return ByField(str(raw["by"]), values)
     raise r.fail(at[0], at[1], key, at[2], f"{key} table needs by_magnitude, or by and values")
 
@@ -338,7 +379,7 @@ def _read_repair(r: _Reader, raw: Any, at: tuple[str, int, str]) -> Repair | Non
     return Repair(
         on=r.get(raw, "on", str, at),
         points=r.get(raw, "points", int, at),
-        validity=r.duration(r.get(raw, "validity", str, at), at, "repair"),
+        validity=r.calendar(r.get(raw, "validity", str, at), at, "repair"),
         match=r.get(raw, "match", str, at, default=None),
     )
 
@@ -349,7 +390,7 @@ def _read_list(r: _Reader, raw: Any, i: int) -> ListDef:
     if not isinstance(raw, dict):
         raise r.fail("list", i, None, where, "each [[list]] must be a table")
     r.keys(raw, "list", at)
-    on = r.get(raw, "on", (str, list), at)
+    on = r.get(raw, "on", (str, list), at, check=lambda v: "" if isinstance(v, str) else _texts(v))
     extension = r.get(raw, "extension", dict, at, default=None)
     if extension is not None:
         r.keys(extension, "list.extension", at)
@@ -369,9 +410,11 @@ def _read_list(r: _Reader, raw: Any, i: int) -> ListDef:
         period=r.duration(r.get(raw, "period", str, at), at, "period"),
         title=r.get(raw, "title", str, at, default=""),
         notice=r.get(raw, "notice", bool, at, default=True),
-        extension_on=extension.get("on") if extension else None,
-        extension_most=r.duration(extension["most"], at, "extension") if extension else None,
-        removal_on=tuple(r.get(raw, "removal", list, at, default=[])),
+        extension_on=r.get(extension, "on", str, at) if extension else None,
+        extension_most=r.duration(r.get(extension, "most", str, at), at, "extension")
+        if extension
+        else None,
+        removal_on=tuple(r.get(raw, "removal", list, at, default=[], check=_texts)),
         removal_within=r.duration(within, at, "removal_within") if within else None,
         line=r.locator.line("list", i),
     )
@@ -402,10 +445,10 @@ def _read_consequence(r: _Reader, raw: Any, i: int) -> Consequence:
             at,
             check=lambda v: "" if v in ("allow", "deny") else 'effect is "allow" or "deny"',
         ),
-        domains=frozenset(r.get(raw, "domains", list, at)),
-        on_list=when.get("list"),
-        grade_at_least=when.get("grade_at_least"),
-        grade_at_most=when.get("grade_at_most"),
+        domains=frozenset(r.get(raw, "domains", list, at, check=_texts)),
+        on_list=r.get(when, "list", str, at, default=None),
+        grade_at_least=r.get(when, "grade_at_least", str, at, default=None),
+        grade_at_most=r.get(when, "grade_at_most", str, at, default=None),
         title=r.get(raw, "title", str, at, default=""),
         line=r.locator.line("consequence", i),
     )
@@ -429,11 +472,11 @@ def _read_scale(r: _Reader, raw: Any) -> Scale | None:
         return None
     at = ("rulebook", 0, "rulebook")
     if not isinstance(raw, dict):
-        raise r.fail(*at[:2], "scale", at[2], "scale must be a table {baseline, floor}")
+        raise r.fail(*at[:2], "scale", at[2], "scale must be a table {baseline, floor, ceiling}")
     r.keys(raw, "rulebook.scale", at)
     return Scale(
         baseline=r.get(raw, "baseline", int, at),
-        floor=r.get(raw, "floor", int, at, default=None),
+        floor=r.get(raw, "floor", int, at, default=0),
         ceiling=r.get(raw, "ceiling", int, at, default=None),
     )
 
@@ -448,7 +491,7 @@ def _read_defaults(r: _Reader, raw: Any) -> dict[str, Validity]:
         if key in raw:
             found[key] = _read_validity(r, raw[key], at, key)
     for grade, text in r.get(raw, "grades", dict, at, default={}).items():
-        found[f"grade:{grade}"] = r.duration(text, at, "grades")
+        found[f"grade:{grade}"] = r.calendar(text, at, "grades")
     return found
 
 
@@ -463,14 +506,22 @@ def _read_header(r: _Reader, data: dict[str, Any]) -> dict[str, Any]:
     at = ("rulebook", 0, "rulebook")
     head = r.get(data, "rulebook", dict, at)
     r.keys(head, "rulebook", at)
-    subjects = r.get(head, "subjects", list, at, default=["person"])
+    subjects = r.get(head, "subjects", list, at, default=None)
     kinds = ("person", "organisation", "opaque")
-    if not all(s in kinds for s in subjects):
+    if subjects is not None and not all(s in kinds for s in subjects):
         r.problem(*at[:2], "subjects", at[2], f"subjects are drawn from {', '.join(kinds)}")
     return {
         "id": r.get(head, "id", str, at),
         "version": r.get(head, "version", str, at),
-        "effective": r.get(head, "effective", date, at),
+        "effective": r.get(
+            head,
+            "effective",
+            date,
+            at,
+            check=lambda v: (
+                "is a date (2020-01-01), not a date and time" if isinstance(v, datetime) else ""
+            ),
+        ),
         "title": r.get(head, "title", str, at, default=""),
         "jurisdiction": r.get(head, "jurisdiction", str, at, default=""),
         "extends": r.get(head, "extends", str, at, default=None),
@@ -480,12 +531,13 @@ def _read_header(r: _Reader, data: dict[str, Any]) -> dict[str, Any]:
             "membership",
             str,
             at,
-            default="mandatory",
+            default=None,
             check=lambda v: (
                 "" if v in ("mandatory", "opt-in") else 'membership is "mandatory" or "opt-in"'
             ),
         ),
-        "subjects": tuple(subjects),
+        "subjects": tuple(subjects) if subjects is not None else None,
+        "source": r.get(head, "source", str, at, default=""),
         "scale": _guard(r, lambda: _read_scale(r, head.get("scale"))),
         "grades": _guard(r, lambda: _read_grades(r, head.get("grades"))),
     }

@@ -247,8 +247,9 @@ class Rulebook:
     jurisdiction: str = ""
     extends: str | None = None
     timezone: str | None = None
-    membership: str = "mandatory"
-    subjects: tuple[str, ...] = ("person",)
+    membership: str | None = None
+    subjects: tuple[str, ...] | None = None
+    source: str = ""
     scale: Scale | None = None
     grades: GradeScale | None = None
     default_validity: Mapping[str, Validity] = field(default_factory=dict)

@@ -161,8 +161,8 @@ def _compose(day: date, chain: list[Rulebook]) -> Segment:
         consequences=tuple(consequences.values()),
         scale=next((v.scale for v in chain if v.scale), None),
         grades=next((v.grades for v in chain if v.grades), None),
-        membership=chain[0].membership,
-        subjects=chain[0].subjects,
+        membership=next((v.membership for v in chain if v.membership), "mandatory"),
+        subjects=next((v.subjects for v in chain if v.subjects), ("person",)),
     )
 
 
@@ -177,10 +177,32 @@ def _ancestors(books: Mapping[str, Sequence[Rulebook]], rulebook_id: str) -> set
     return found
 
 
+def _one_version_per_date(books: Mapping[str, Sequence[Rulebook]], rulebook_id: str) -> None:
+    problems = []
+    for rid in sorted(_ancestors(books, rulebook_id)):
+        seen: dict[date, Rulebook] = {}
+        for version in books[rid]:
+            other = seen.setdefault(version.effective, version)
+            if other is not version:
+                problems.append(
+                    Problem(
+                        version.origin,
+                        None,
+                        "effective",
+                        f"versions "
+                        f"{other.version} and {version.version} of {rid} both "
+                        f"take effect on {version.effective}",
+                    )
+                )
+    if problems:
+        raise RulebookError(problems)
+
+
 def build_plan(books: Mapping[str, Sequence[Rulebook]], rulebook_id: str) -> Plan:
     """Compose every version of `rulebook_id` with what it extends into a Plan."""
     if not books.get(rulebook_id):
         raise RulebookError([Problem(rulebook_id, None, "", "no such rulebook")])
+    _one_version_per_date(books, rulebook_id)
     first = min(v.effective for v in books[rulebook_id])
     starts = sorted(
         {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from zoneinfo import available_timezones
 
 from socialcredit.domain.durations import Duration, parse_duration
 from socialcredit.domain.taxonomy import DOMAINS, PURPOSES, forbidden_terms_in, related_domains
@@ -65,7 +66,8 @@ def _check_forbidden(c: _Checker, book: str, line: int | None, where: str, *text
             line,
             where,
             f"scores {subject} ({word!r}); no rulebook may score "
-            "speech, petitioning, assembly, religion, ethnicity, health status or relatives",
+            "speech, petitioning, assembly, religion, ethnicity, health status, relatives or "
+            "political opinion",
         )
 
 
@@ -93,6 +95,13 @@ def _check_rule(c: _Checker, rule: Rule) -> None:
         c.add(rule.rulebook, rule.line, where, 'repeat = "double" applies to deductions only')
     if rule.negative:
         _check_expiry(c, rule, where)
+    if rule.repair and not isinstance(rule.points, DirectGrade):
+        c.add(
+            rule.rulebook,
+            rule.line,
+            where,
+            "a repair ends a direct grade: only a rule with `grade` can have one",
+        )
     if rule.repair and rule.repair.points > 0:
         c.add(
             rule.rulebook,
@@ -130,7 +139,17 @@ def _check_list(c: _Checker, item: ListDef) -> None:
     book, where = c.leaf().id, f"list {item.id!r}"
     if item.domain not in DOMAINS:
         c.add(book, item.line, where, f"domain {item.domain!r} is not in the closed taxonomy")
-    _check_forbidden(c, book, item.line, where, item.id, item.title, *item.on)
+    _check_forbidden(
+        c,
+        book,
+        item.line,
+        where,
+        item.id,
+        item.title,
+        *item.on,
+        *item.removal_on,
+        item.extension_on or "",
+    )
     if item.appeal_window.shortest_days() < APPEAL_FLOOR.days:
         c.add(
             book,
@@ -138,8 +157,9 @@ def _check_list(c: _Checker, item: ListDef) -> None:
             where,
             f"appeal_window {item.appeal_window} is below the national floor of {APPEAL_FLOOR}",
         )
-    longest = item.period.months + (item.extension_most.months if item.extension_most else 0)
-    if _longer_than(Duration(months=longest), NEGATIVE_MAXIMUM) and item.kind == "black":
+    extra = item.extension_most or Duration()
+    longest = Duration(months=item.period.months + extra.months, days=item.period.days + extra.days)
+    if _longer_than(longest, NEGATIVE_MAXIMUM) and item.kind == "black":
         c.add(
             book,
             item.line,
@@ -162,6 +182,7 @@ def _check_consequence(c: _Checker, item: Consequence) -> None:
             f"purpose {item.purpose!r} is not a registered purpose ({', '.join(sorted(PURPOSES))})",
         )
         return
+    _check_forbidden(c, book, item.line, where, item.title)
     related = related_domains(item.purpose)
     for domain in sorted(item.domains - related):
         c.add(
@@ -200,8 +221,20 @@ def _check_trigger(c: _Checker, item: Consequence, book: str, where: str) -> Non
         c.add(book, item.line, where, f"grade {grade!r} is not a grade of the scale")
 
 
+def _check_header(c: _Checker) -> None:
+    leaf = c.leaf()
+    _check_forbidden(c, leaf.id, None, "rulebook", leaf.id, leaf.title)
+    names = c.segment.grades.names if c.segment.grades else ()
+    for version in c.segment.versions:
+        for key in version.default_validity:
+            grade = key.removeprefix("grade:")
+            if key.startswith("grade:") and grade not in names:
+                c.add(version.id, None, "validity", f"grade {grade!r} is not a grade of the scale")
+
+
 def _check_segment(c: _Checker) -> None:
     segment = c.segment
+    _check_header(c)
     if segment.rules and (segment.scale is None or segment.grades is None):
         c.add(
             c.leaf().id,
@@ -252,13 +285,21 @@ def problems_in(plan: Plan) -> list[Problem]:
 
 
 def _timezones(plan: Plan) -> Iterator[Problem]:
-    zones = {v.timezone for s in plan.segments for v in s.versions[:1] if v.timezone}
+    zones = {v.timezone for s in plan.segments for v in s.versions if v.timezone}
     if len(zones) > 1:
         yield Problem(
             plan.rulebook,
             None,
             "timezone",
-            f"every version must keep one timezone, found {', '.join(sorted(zones))}",
+            "a rulebook and every one it extends "
+            f"keep one timezone, found {', '.join(sorted(zones))}",
+        )
+    for zone in sorted(zones - available_timezones() - {"UTC"}):
+        yield Problem(
+            plan.rulebook,
+            None,
+            "timezone",
+            f'{zone!r} is not an IANA time zone name such as "Asia/Shanghai"',
         )
 
 
