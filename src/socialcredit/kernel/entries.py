@@ -65,41 +65,34 @@ def _with_base(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
 
 
 def _with_cumulative(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
+    """Tier rises from the running sum of the field, on the rows of cumulative rules only."""
     keys = table.keys_where(Cumulative)
-    if not keys:
-        return scored.with_columns(pl.col("base_points").fill_null(0))
     is_cum = pl.col("key").is_in(keys)
-    fields = {
-        r.points.field
-        for k, r in table.rules.items()
-        if k in keys
-        if isinstance(r.points, Cumulative)
-    }
-    amount = pl.lit(0.0)
-    for field in fields:
-        owners = [k for k in keys if getattr(table.rules[k].points, "field", None) == field]
-        amount = pl.when(pl.col("key").is_in(owners)).then(pl.col(field)).otherwise(amount)
-    scored = scored.with_columns(_amount=pl.when(is_cum).then(amount).otherwise(0.0))
-    scored = scored.with_columns(
-        _after=pl.col("_amount").cum_sum().over("subject", "rule"),
-    )
-    rise = pl.col("base_points")
+    rows, rest = scored.filter(is_cum).sort("_order"), scored.filter(~is_cum)
+    if rows.is_empty():
+        return rest.with_columns(pl.col("base_points").fill_null(0))
+    amount = pl.lit(None, dtype=pl.Float64)
+    rise = pl.lit(None, dtype=pl.Int64)
     for key in keys:
         points = table.rules[key].points
         assert isinstance(points, Cumulative)
-        gained = tier_total(points.tiers, pl.col("_after")) - tier_total(
-            points.tiers, pl.col("_after") - pl.col("_amount")
-        )
+        amount = pl.when(pl.col("key") == key).then(pl.col(points.field)).otherwise(amount)
+    rows = rows.with_columns(_amount=amount).with_columns(
+        _after=pl.col("_amount").cum_sum().over("_sid", "_rid")
+    )
+    for key in keys:
+        points = table.rules[key].points
+        assert isinstance(points, Cumulative)
+        before = pl.col("_after") - pl.col("_amount")
+        gained = tier_total(points.tiers, pl.col("_after")) - tier_total(points.tiers, before)
         rise = pl.when(pl.col("key") == key).then(gained).otherwise(rise)
-    return scored.with_columns(base_points=rise.fill_null(0)).drop("_amount", "_after")
+    rows = rows.with_columns(base_points=rise.fill_null(0)).drop("_amount", "_after")
+    return pl.concat([rest.with_columns(pl.col("base_points").fill_null(0)), rows])
 
 
 def _with_minors(scored: pl.DataFrame) -> pl.DataFrame:
-    if "birth_date" not in scored.columns:
-        minor = pl.lit(False)
-    else:
-        adult_on = pl.col("birth_date").dt.offset_by(f"{ADULT_AGE}y")
-        minor = pl.col("negative") & (pl.col("t").dt.date() < adult_on).fill_null(False)
+    adult_on = pl.col("birth_date").dt.offset_by(f"{ADULT_AGE}y")
+    minor = pl.col("negative") & (pl.col("t").dt.date() < adult_on).fill_null(False)
     return scored.with_columns(
         status=pl.when(minor).then(pl.lit("minor")).otherwise(pl.lit("counted")),
         applied_points=pl.when(minor).then(0).otherwise(pl.col("base_points")),
@@ -125,9 +118,11 @@ def _with_acts(scored: pl.DataFrame) -> pl.DataFrame:
     )
     if acts.is_empty():
         return rest
-    group = ("subject", "act")
-    acts = acts.with_columns(_rank=_rank()).with_columns(
-        _best=pl.col("_rank").cum_max().shift(1).over(group)
+    group = ("_sid", "act")
+    acts = (
+        acts.sort("_order")
+        .with_columns(_rank=_rank())
+        .with_columns(_best=pl.col("_rank").cum_max().shift(1).over(group))
     )
     leads = pl.col("_best").is_null() | (pl.col("_rank") > pl.col("_best"))
     acts = acts.with_columns(_lead=leads).with_columns(
@@ -143,26 +138,21 @@ def _with_acts(scored: pl.DataFrame) -> pl.DataFrame:
         ended_at=pl.col("t"),
         ended_by=pl.col("_holder"),
     )
-    merged = pl.concat(
-        [
-            rest,
-            leaders.drop("_rank", "_best", "_lead", "_holder"),
-            followers.drop("_rank", "_best", "_lead", "_holder"),
-        ],
-        how="diagonal",
-    )
-    return merged.sort("_order")
+    helpers = ("_rank", "_best", "_lead", "_holder")
+    return pl.concat([rest, leaders.drop(helpers), followers.drop(helpers)], how="diagonal")
 
 
-def _until(table: RuleTable, offsets: list[str]) -> pl.Expr:
-    offset = pl.lit(None, dtype=pl.String)
+def _until(frame: pl.DataFrame, table: RuleTable) -> pl.Expr:
+    """Validity end of each row, built only from the rules present in `frame`."""
+    present = set(frame.get_column("key").unique().to_list())
     by_validity: dict[str, list[int]] = {}
-    for key, rule in table.rules.items():
-        by_validity.setdefault(repr(rule.validity), []).append(key)
+    for key in sorted(present):
+        by_validity.setdefault(repr(table.rules[key].validity), []).append(key)
+    offset = pl.lit(None, dtype=pl.String)
     for keys in by_validity.values():
         expr = validity_offset(table.rules[keys[0]].validity, pl.col("applied_points"))
         offset = pl.when(pl.col("key").is_in(keys)).then(expr).otherwise(offset)
-    return add_offset(pl.col("t"), offset, offsets)
+    return add_offset(pl.col("t"), offset, offsets_in(table, present))
 
 
 def _capped(applied: pl.Expr) -> list[pl.Expr]:
@@ -172,7 +162,7 @@ def _capped(applied: pl.Expr) -> list[pl.Expr]:
         .otherwise(pl.col("t").dt.year() * 100)
     )
     magnitude = applied.abs()
-    spent = magnitude.cum_sum().over("subject", "rule", period) - magnitude
+    spent = magnitude.cum_sum().over("_sid", "_rid", period) - magnitude
     room = (pl.col("cap_most") - spent).clip(lower_bound=0)
     kept = pl.min_horizontal(magnitude, room)
     has_cap = pl.col("cap_most").is_not_null()
@@ -182,17 +172,19 @@ def _capped(applied: pl.Expr) -> list[pl.Expr]:
     ]
 
 
-def _settle(ordered: pl.DataFrame, table: RuleTable, offsets: list[str]) -> pl.DataFrame:
+def _settle(ordered: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     """Doubling, caps and validity of counted entries of order-dependent rules, to a fixpoint."""
     doubled = pl.Series("doubled", [False] * ordered.height, dtype=pl.Boolean)
+    any_cap = ordered.get_column("cap_most").is_not_null().any()
+    until = _until(ordered, table)
     for _ in range(ordered.height + 1):
         frame = ordered.with_columns(doubled=doubled)
         applied = pl.col("base_points") * pl.when("doubled").then(2).otherwise(1)
-        value, capped = _capped(applied)
+        value, capped = _capped(applied) if any_cap else [applied, pl.lit(False)]
         frame = frame.with_columns(applied_points=value, capped=capped)
-        frame = frame.with_columns(valid_until=_until(table, offsets))
+        frame = frame.with_columns(valid_until=until)
         end = pl.min_horizontal(pl.col("valid_until"), pl.col("ended_at"))
-        latest = end.fill_null(pl.datetime(9999, 12, 31)).cum_max().shift(1).over("subject", "rule")
+        latest = end.fill_null(pl.datetime(9999, 12, 31)).cum_max().shift(1).over("_sid", "_rid")
         again = frame.select(
             (pl.col("repeat") & (latest > pl.col("t")).fill_null(False)).alias("doubled")
         ).to_series()
@@ -203,13 +195,21 @@ def _settle(ordered: pl.DataFrame, table: RuleTable, offsets: list[str]) -> pl.D
 
 
 def _with_combining(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    offsets = offsets_in(table)
-    ordered_rules = {r.id for r in table.rules.values() if r.repeat or r.cap}
-    needs_order = (pl.col("status") == "counted") & pl.col("rule").is_in(sorted(ordered_rules))
-    ordered = _settle(scored.filter(needs_order), table, offsets)
-    rest = scored.filter(~needs_order).with_columns(doubled=pl.lit(False), capped=pl.lit(False))
-    rest = rest.with_columns(valid_until=_until(table, offsets))
-    return pl.concat([rest, ordered], how="diagonal").sort("_order")
+    """Doubling (to a fixpoint), caps and validity; each on only the rows that need it."""
+    repeating = sorted({r.id for r in table.rules.values() if r.repeat})
+    capped = sorted({r.id for r in table.rules.values() if r.cap} - set(repeating))
+    counted = pl.col("status") == "counted"
+    in_repeat = counted & pl.col("rule").is_in(repeating)
+    in_cap = counted & pl.col("rule").is_in(capped)
+    parts = [_settle(scored.filter(in_repeat).sort("_order"), table)]
+    once = scored.filter(in_cap).sort("_order")
+    value, was_capped = _capped(pl.col("base_points"))
+    once = once.with_columns(applied_points=value, capped=was_capped, doubled=pl.lit(False))
+    parts.append(once.with_columns(valid_until=_until(once, table)))
+    rest = scored.filter(~in_repeat & ~in_cap)
+    rest = rest.with_columns(doubled=pl.lit(False), capped=pl.lit(False))
+    parts.append(rest.with_columns(valid_until=_until(rest, table)))
+    return pl.concat(parts, how="diagonal")
 
 
 def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
@@ -232,7 +232,7 @@ def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable)
             "match",
             _rt=pl.col("t"),
             _rorder=pl.col("_order"),
-            _rid=pl.col("event_id"),
+            _rev=pl.col("event_id"),
             _theirs=pl.col("case_no") if "case_no" in repairs.columns else pl.lit(None),
         ),
         on=["subject", "rule"],
@@ -243,11 +243,11 @@ def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable)
         & (pl.col("_end").is_null() | (pl.col("_rt") < pl.col("_end")))
     )
     first = pairs.sort("_rorder").group_by("_order", maintain_order=True).first()
-    entries = entries.join(first.select("_order", "_rt", "_rid"), on="_order", how="left")
+    entries = entries.join(first.select("_order", "_rt", "_rev"), on="_order", how="left")
     entries = entries.with_columns(
         ended_at=pl.when(pl.col("_rt").is_not_null()).then("_rt").otherwise("ended_at"),
-        ended_by=pl.when(pl.col("_rt").is_not_null()).then("_rid").otherwise("ended_by"),
-    ).drop("_rt", "_rid")
+        ended_by=pl.when(pl.col("_rt").is_not_null()).then("_rev").otherwise("ended_by"),
+    ).drop("_rt", "_rev")
     used = first.select(pl.col("_rorder").alias("_order")).unique()
     made = repairs.join(used, on="_order", how="semi").with_columns(
         kind=pl.lit("repair"),
@@ -277,10 +277,10 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """Every entry the plan derives from an event frame (see `kernel.frames` for columns)."""
     table = rule_table(plan)
     prepared = prepare_events(events, plan, table)
-    scored = prepared.join(table.frame, on=["seg", "type"], how="inner").sort("_order")
+    scored = prepared.join(table.frame, on=["seg", "type"], how="inner", maintain_order="left")
     scored = scored.with_columns(valid_from=pl.col("t"))
     scored = _with_cumulative(_with_base(scored, table), table)
     scored = _with_acts(_with_minors(scored))
     entries = _with_combining(scored, table)
     entries = _with_repairs(entries, prepared, table)
-    return entries.sort("_order", "kind").select(ENTRY_COLUMNS)
+    return entries.select(ENTRY_COLUMNS)

@@ -1,7 +1,8 @@
 """The event frame the kernel reads, and its preparation: voids, local time, segments.
 
 Columns: `id`, `source`, `subject`, `type` (strings), `occurred_at` (a timezone-aware
-Datetime), optional `act` (string), optional `birth_date` (Date; null when unknown), and
+Datetime), `birth_date` (Date; null when unknown: required, so that forgetting it can never
+silently strip minors of their protection), optional `act` (string), and
 one column per data field the rulebook reads (numbers as Float64, text as String). Void
 events carry their target's id in a `target` column.
 """
@@ -15,7 +16,7 @@ from socialcredit.rules.plan import VOID, Plan
 
 __all__ = ["REQUIRED", "local_time", "prepare_events"]
 
-REQUIRED = ("id", "source", "subject", "type", "occurred_at")
+REQUIRED = ("id", "source", "subject", "type", "occurred_at", "birth_date")
 
 
 def local_time(moment: pl.Expr, timezone: str) -> pl.Expr:
@@ -59,4 +60,6 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> pl.Dat
     kept = kept.with_columns(t=local_time(pl.col("occurred_at"), plan.timezone))
     kept = kept.with_columns(seg=_segment(pl.col("t").dt.date(), table))
     kept = kept.sort("t", "source", "id").with_row_index("_order")
+    # An integer code per subject: windows grouped by it are cheaper than by text.
+    kept = kept.with_columns(_sid=pl.col("subject").cast(pl.Categorical).to_physical())
     return kept.rename({"id": "event_id"})

@@ -62,12 +62,15 @@ class RuleTable:
         return found - self.numeric_fields()
 
 
-def _row(seg: int, key: int, rule: Rule, grade_rank: int | None) -> dict[str, object]:
+def _row(
+    seg: int, key: int, rule: Rule, grade_rank: int | None, rule_code: int
+) -> dict[str, object]:
     return {
         "seg": seg,
         "type": rule.on,
         "key": key,
         "rule": rule.id,
+        "_rid": rule_code,
         "rulebook": f"{rule.rulebook}@{rule.version}",
         "kind": "grade" if isinstance(rule.points, DirectGrade) else "points",
         "negative": rule.negative,
@@ -85,6 +88,7 @@ _SCHEMA = {
     "type": pl.String,
     "key": pl.Int32,
     "rule": pl.String,
+    "_rid": pl.Int32,
     "rulebook": pl.String,
     "kind": pl.String,
     "negative": pl.Boolean,
@@ -111,6 +115,7 @@ def rule_table(plan: Plan) -> RuleTable:
     rows: list[dict[str, object]] = []
     repairs: list[dict[str, object]] = []
     rules: dict[int, Rule] = {}
+    codes: dict[str, int] = {}
     for seg, segment in enumerate(plan.segments):
         for rule in segment.rules:
             key = len(rules)
@@ -121,7 +126,8 @@ def rule_table(plan: Plan) -> RuleTable:
                 if isinstance(rule.points, DirectGrade) and grades is not None
                 else None
             )
-            rows.append(_row(seg, key, rule, rank))
+            code = codes.setdefault(rule.id, len(codes))
+            rows.append(_row(seg, key, rule, rank, code))
             if rule.repair:
                 repairs.append(
                     {
@@ -195,10 +201,11 @@ def validity_offset(validity: Validity | None, applied: pl.Expr) -> pl.Expr:
     )
 
 
-def offsets_in(table: RuleTable) -> list[str]:
-    """Every distinct offset string a plan can produce, for a when/then chain."""
+def offsets_in(table: RuleTable, keys: Iterable[int] | None = None) -> list[str]:
+    """Every distinct offset string the rules (all, or those keyed) can produce."""
     found: set[str] = set()
-    for rule in table.rules.values():
+    chosen = table.rules if keys is None else {k: table.rules[k] for k in keys}
+    for rule in chosen.values():
         v = rule.validity
         if isinstance(v, Duration):
             found.add(v.polars_offset)

@@ -34,7 +34,10 @@ def with_birth_dates(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """Birth dates from resident ID numbers, for packs that score people; null otherwise."""
     if "person" not in plan.latest.subjects:
         return events.with_columns(birth_date=pl.lit(None, dtype=pl.Date))
-    return events.with_columns(birth_date=resident_birth_date(pl.col("subject")))
+    # Once per subject, not once per event: the check character is costly to verify.
+    people = events.select(pl.col("subject").unique())
+    people = people.with_columns(birth_date=resident_birth_date(pl.col("subject")))
+    return events.drop("birth_date", strict=False).join(people, on="subject", how="left")
 
 
 def evaluate_events(
