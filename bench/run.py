@@ -30,9 +30,9 @@ import polars as pl
 import zen
 
 from socialcredit.kernel.entries import derive_entries
-from socialcredit.kernel.identity import resident_birth_date
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import Plan, Segment
+from socialcredit.services.evaluate import with_birth_dates
 from socialcredit.services.rulebooks import plan_for
 from socialcredit.simulate.synthetic import synthetic_events, synthetic_population
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
@@ -212,9 +212,7 @@ def kernel_once(
     events: pl.DataFrame, plan: Plan, as_of: datetime
 ) -> tuple[dict[str, float], pl.DataFrame, pl.DataFrame]:
     """One end-to-end kernel run: birth dates, entries, standings; seconds per phase."""
-    born, t_birth = _timed(
-        lambda: events.with_columns(birth_date=resident_birth_date(pl.col("subject")))
-    )
+    born, t_birth = _timed(lambda: with_birth_dates(events, plan))
     entries, t_derive = _timed(lambda: derive_entries(born, plan))
     standing, t_stand = _timed(lambda: standings(born, entries, plan, as_of))
     seconds = {"birth_date": t_birth, "derive_entries": t_derive, "standings": t_stand}
@@ -438,7 +436,7 @@ def _workload_md(report: Report) -> list[str]:
 def _kernel_md(report: Report) -> list[str]:
     k, n = report.kernel, report.work.events.height
     rows = [
-        ("`resident_birth_date` (add `birth_date`)", ("birth_date",)),
+        ("`with_birth_dates` (once per subject)", ("birth_date",)),
         ("`derive_entries`", ("derive_entries",)),
         ("`standings`", ("standings",)),
         ("`derive_entries` + `standings`", ("derive_entries", "standings")),
