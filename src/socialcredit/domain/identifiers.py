@@ -19,6 +19,7 @@ from stdnum.exceptions import InvalidComponent
 from socialcredit.errors import IdentifierError
 
 __all__ = [
+    "ADULT_AGE",
     "RESIDENT_ID_STRIP_CHARS",
     "SubjectKind",
     "UsccCheck",
@@ -44,6 +45,9 @@ _DIGITS = "0123456789"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _ORGANISATION_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _OPAQUE_MAX_LENGTH = 128
+
+# Minors (under this age at the event) take no negative points and are never listed.
+ADULT_AGE = 18
 
 
 class SubjectKind(StrEnum):
@@ -93,7 +97,7 @@ def age_on(resident_id: str, day: date) -> int:
     return years if day >= _anniversary(born, day.year) else years - 1
 
 
-def is_adult_on(resident_id: str, day: date, *, age: int = 18) -> bool:
+def is_adult_on(resident_id: str, day: date, *, age: int = ADULT_AGE) -> bool:
     """Whether the person is at least `age` full years old on `day`."""
     return age_on(resident_id, day) >= age
 

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from socialcredit.domain.durations import Duration, add_months
 from socialcredit.domain.events import Entry, Event, Standing
+from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.rules.model import (
     Bands,
     ByField,
@@ -51,9 +52,7 @@ from socialcredit.rules.model import (
 )
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, VOID, Plan, Segment
 
-__all__ = ["ADULT_AGE", "derive", "local", "standings"]
-
-ADULT_AGE = 18
+__all__ = ["derive", "local", "standings"]
 
 
 def local(moment: datetime, timezone: str) -> datetime:
