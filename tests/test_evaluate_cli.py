@@ -219,3 +219,38 @@ def test_table_output_names_subject_score_and_grade(tmp_path: Path) -> None:
     assert ADULT in result.stdout
     assert "995" in result.stdout
     assert "traffic.warning" in result.stdout
+
+
+def test_a_repair_matches_on_its_own_field(tmp_path: Path) -> None:
+    book = tmp_path / "repairs.toml"
+    book.write_text(
+        '[rulebook]\nid = "rep"\nversion = "1"\neffective = 2020-01-01\n'
+        'scale = { baseline = 100 }\ngrades = [["ok", 50], ["bad", 0]]\n'
+        '[[rule]]\nid = "listed"\ndomain = "judicial"\non = "x.listed"\n'
+        'grade = "bad"\nvalidity = "2y"\n'
+        'repair = { on = "x.paid", points = -5, validity = "1y", match = "ref" }\n'
+    )
+    listed = {**event(1, "x.listed", "2024-03-01T00:00:00Z"), "data": {"ref": "A"}}
+    other = {**event(2, "x.paid", "2024-04-01T00:00:00Z"), "data": {"ref": "B"}}
+    same = {**event(3, "x.paid", "2024-05-01T00:00:00Z"), "data": {"ref": "A"}}
+    path = ndjson(tmp_path, listed, other, same)
+
+    def grade(as_of: str) -> object:
+        result = runner.invoke(
+            app,
+            [
+                "evaluate",
+                "--rulebook",
+                str(book),
+                "--events",
+                str(path),
+                "--as-of",
+                as_of,
+                "--json",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["direct_grade"]
+
+    assert grade("2024-04-15") == "bad"
+    assert grade("2024-05-15") is None

@@ -208,3 +208,24 @@ def test_kernel_entries_and_standings_equal_the_reference(
 
 def test_consent_types_are_part_of_the_vocabulary() -> None:
     assert {CONSENT_GIVEN, CONSENT_WITHDRAWN} <= PLANS["civic-rewards"].known_types()
+
+
+def test_entries_from_a_version_without_a_cap_do_not_use_up_a_later_cap() -> None:
+    plan = PLANS["test-mixed"]
+    berlin = timezone(timedelta(hours=2))
+    rows = [
+        {
+            "id": f"f{i}",
+            "source": "a",
+            "subject": "s1",
+            "type": "x.fine",
+            "act": None,
+            "occurred_at": datetime(2022, month, 2, tzinfo=berlin),
+            "data": {"amount": 5000},
+        }
+        for i, month in enumerate((3, 4, 5, 8, 9))
+    ]
+    expected = reference.derive(_events(rows), plan, {})
+    derived = derive_entries(_frame(rows, {}), plan)
+    assert _kernel_rows(derived) == _rows(expected)
+    assert [e.applied_points for e in expected][-2:] == [-30, -10]

@@ -135,7 +135,11 @@ def _ensure(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 def typed_events(raw: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejection]]:
     """The kernel's event frame from text rows, and a rejection for every unusable row."""
     numeric, text, _ = _fields(plan)
-    data_fields = sorted({n for s in (*numeric.values(), *text.values()) for n in s})
+    matched = {
+        r.repair.match for g in plan.segments for r in g.rules if r.repair and r.repair.match
+    }
+    # A repair's match field is optional (a missing one matches any), but kept when given.
+    data_fields = sorted({n for s in (*numeric.values(), *text.values()) for n in s} | matched)
     frame = _ensure(raw, [*REQUIRED, "act", "target", *data_fields])
     frame = frame.with_columns(_at=parse_times(pl.col("occurred_at"), plan.timezone))
     checks = _problems(frame, plan)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.kernel.frames import prepare_events
+from socialcredit.kernel.identity import adult_from
 from socialcredit.kernel.tables import (
     RuleTable,
     add_offset,
@@ -27,7 +29,6 @@ from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
 
-ADULT_AGE = 18
 FOREVER = pl.lit(None, dtype=pl.Datetime("us"))
 
 ENTRY_COLUMNS = [
@@ -91,7 +92,7 @@ def _with_cumulative(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
 
 
 def _with_minors(scored: pl.DataFrame) -> pl.DataFrame:
-    adult_on = pl.col("birth_date").dt.offset_by(f"{ADULT_AGE}y")
+    adult_on = adult_from(pl.col("birth_date"), ADULT_AGE)
     minor = pl.col("negative") & (pl.col("t").dt.date() < adult_on).fill_null(False)
     return scored.with_columns(
         status=pl.when(minor).then(pl.lit("minor")).otherwise(pl.lit("counted")),
@@ -162,10 +163,12 @@ def _capped(applied: pl.Expr) -> list[pl.Expr]:
         .otherwise(pl.col("t").dt.year() * 100)
     )
     magnitude = applied.abs()
-    spent = magnitude.cum_sum().over("_sid", "_rid", period) - magnitude
+    has_cap = pl.col("cap_most").is_not_null()
+    # Only entries made under a version with a cap use it up (as in the reference).
+    used = pl.when(has_cap).then(magnitude).otherwise(0)
+    spent = used.cum_sum().over("_sid", "_rid", period) - used
     room = (pl.col("cap_most") - spent).clip(lower_bound=0)
     kept = pl.min_horizontal(magnitude, room)
-    has_cap = pl.col("cap_most").is_not_null()
     return [
         pl.when(has_cap).then(kept * applied.sign()).otherwise(applied).cast(pl.Int64),
         has_cap & (kept < magnitude),
@@ -212,6 +215,17 @@ def _with_combining(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     return pl.concat(parts, how="diagonal")
 
 
+def _match_value(table: RuleTable) -> pl.Expr:
+    """The value of each repaired rule's own `match` field (null where it has none)."""
+    value = pl.lit(None, dtype=pl.String)
+    for rule in {r.id: r for r in table.rules.values() if r.repair and r.repair.match}.values():
+        assert rule.repair is not None
+        assert rule.repair.match is not None
+        field = pl.col(rule.repair.match).cast(pl.String)
+        value = pl.when(pl.col("rule") == rule.id).then(field).otherwise(value)
+    return value
+
+
 def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     repairs = events.join(table.repairs, on=["seg", "type"], how="inner")
     if repairs.is_empty():
@@ -224,7 +238,7 @@ def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable)
         "_order",
         "valid_from",
         _end=end,
-        _mine=pl.col("case_no") if "case_no" in grades.columns else pl.lit(None),
+        _mine=_match_value(table),
     ).join(
         repairs.select(
             "subject",
@@ -233,12 +247,12 @@ def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable)
             _rt=pl.col("t"),
             _rorder=pl.col("_order"),
             _rev=pl.col("event_id"),
-            _theirs=pl.col("case_no") if "case_no" in repairs.columns else pl.lit(None),
+            _theirs=_match_value(table),
         ),
         on=["subject", "rule"],
         how="inner",
     )
-    pairs = _matching(pairs, table).filter(
+    pairs = _matching(pairs).filter(
         (pl.col("valid_from") <= pl.col("_rt"))
         & (pl.col("_end").is_null() | (pl.col("_rt") < pl.col("_end")))
     )
@@ -265,8 +279,7 @@ def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable)
     return pl.concat([entries, made], how="diagonal")
 
 
-def _matching(pairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    del table
+def _matching(pairs: pl.DataFrame) -> pl.DataFrame:
     either_missing = pl.col("_mine").is_null() | pl.col("_theirs").is_null()
     return pairs.filter(
         pl.col("match").is_null() | either_missing | (pl.col("_mine") == pl.col("_theirs"))
