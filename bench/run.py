@@ -32,7 +32,6 @@ import zen
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import Plan, Segment
-from socialcredit.services.evaluate import with_birth_dates
 from socialcredit.services.rulebooks import plan_for
 from socialcredit.simulate.synthetic import synthetic_events, synthetic_population
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
@@ -183,7 +182,7 @@ def make_workload(config: Config, plan: Plan) -> Workload:
 
 # --- kernel -------------------------------------------------------------------------------------
 
-PHASES = ("birth_date", "derive_entries", "standings")
+PHASES = ("derive_entries", "standings")
 
 
 @dataclass
@@ -211,11 +210,10 @@ def _timed(work: Callable[[], T]) -> tuple[T, float]:
 def kernel_once(
     events: pl.DataFrame, plan: Plan, as_of: datetime
 ) -> tuple[dict[str, float], pl.DataFrame, pl.DataFrame]:
-    """One end-to-end kernel run: birth dates, entries, standings; seconds per phase."""
-    born, t_birth = _timed(lambda: with_birth_dates(events, plan))
-    entries, t_derive = _timed(lambda: derive_entries(born, plan))
-    standing, t_stand = _timed(lambda: standings(born, entries, plan, as_of))
-    seconds = {"birth_date": t_birth, "derive_entries": t_derive, "standings": t_stand}
+    """One end-to-end kernel run (birth dates from the resident IDs included); seconds per phase."""
+    entries, t_derive = _timed(lambda: derive_entries(events, plan))
+    standing, t_stand = _timed(lambda: standings(events, entries, plan, as_of))
+    seconds = {"derive_entries": t_derive, "standings": t_stand}
     return seconds, entries, standing
 
 
@@ -385,7 +383,7 @@ class Report:
 
     @property
     def kernel_rate(self) -> float:
-        """Input events per second, end to end (birth dates, entries, standings)."""
+        """Input events per second, end to end (entries, then standings)."""
         return self.work.events.height / self.kernel.median(*PHASES)
 
     @property
@@ -436,11 +434,9 @@ def _workload_md(report: Report) -> list[str]:
 def _kernel_md(report: Report) -> list[str]:
     k, n = report.kernel, report.work.events.height
     rows = [
-        ("`with_birth_dates` (once per subject)", ("birth_date",)),
-        ("`derive_entries`", ("derive_entries",)),
+        ("`derive_entries` (birth dates from resident IDs included)", ("derive_entries",)),
         ("`standings`", ("standings",)),
-        ("`derive_entries` + `standings`", ("derive_entries", "standings")),
-        ("**End to end** (all three)", PHASES),
+        ("**End to end**", PHASES),
     ]
     lines = [
         "## Kernel",
@@ -491,7 +487,6 @@ def _zen_md(report: Report) -> list[str]:
 
 def _targets_md(report: Report) -> list[str]:
     ratio = report.kernel_rate / report.zen_rate
-    bare = report.work.events.height / report.kernel.median("derive_entries", "standings")
     return [
         "## Targets",
         "",
@@ -500,9 +495,6 @@ def _targets_md(report: Report) -> list[str]:
         f"| Kernel end to end >= {KERNEL_TARGET / 1e6:.0f} M events/s | "
         f"{_rate(report.kernel_rate)} | {_met(report.kernel_rate >= KERNEL_TARGET)} |",
         f"| Kernel / ZEN >= {RATIO_TARGET:.0f}x | {ratio:.2f}x | {_met(ratio >= RATIO_TARGET)} |",
-        "",
-        f"Without the birth-date step (`derive_entries` + `standings` only) the kernel does "
-        f"{_rate(bare)}, {bare / report.zen_rate:.2f}x ZEN.",
         "",
         "The two sides do not do the same work: the kernel runs every rule of the pack, "
         "history included (repeat doubling, one act one entry, caps, cumulative tiers, "

@@ -79,11 +79,8 @@ class Scenario:
         self.add("void", when, target=target)
 
     def frame(self) -> pl.DataFrame:
-        from socialcredit.services.evaluate import with_birth_dates
-
         rows = [{k: r.get(k) for k in _SCHEMA if k != "birth_date"} for r in self.rows]
-        frame = pl.DataFrame(rows, schema={k: v for k, v in _SCHEMA.items() if k != "birth_date"})
-        return with_birth_dates(frame, self.plan)
+        return pl.DataFrame(rows, schema={k: v for k, v in _SCHEMA.items() if k != "birth_date"})
 
     def entries(self) -> pl.DataFrame:
         return derive_entries(self.frame(), self.plan)

@@ -250,6 +250,14 @@ def test_a_later_report_of_the_same_act_replaces_a_smaller_one_from_then_on(wend
     assert s.score("2024-03-05") == 940
 
 
+def test_a_fine_replaced_by_a_larger_report_of_its_act_no_longer_doubles(wendeng: Plan) -> None:
+    s = Scenario(wendeng)
+    s.add("traffic.fine", "2024-03-01", act="a1", amount_cny=800)
+    s.add("traffic.license_suspended", "2024-03-05", act="a1")
+    s.add("traffic.fine", "2024-04-01", amount_cny=800)
+    assert s.score("2024-04-01") == 1000 - 60 - 20
+
+
 def test_direct_grade_outranks_points_in_one_act(wendeng: Plan) -> None:
     s = Scenario(wendeng)
     s.add("traffic.license_suspended", "2024-03-01", act="a1")

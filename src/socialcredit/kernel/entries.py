@@ -1,20 +1,23 @@
-"""Events to entries, for any number of subjects in one call, with Polars.
+"""Events to entries, for any number of subjects in one call.
 
-The same semantics as `kernel.reference`, step for step, written as joins and group-wise
-window operations. Rows keep the event order (local time, source, id) from the start, so
-every `over(...)` window sees a group's events in time order without a per-group sort.
-Repeat doubling depends on whether earlier entries are still valid, which depends on their
-own doubling; it is solved by iterating whole-column passes to the fixed point (each pass
-settles at least one more event of every chain, and real chains are a few events long).
+The same semantics as `kernel.reference`, step for step. Per-event work (base points, minors)
+is Polars expressions over whole columns in input order; one act, one entry and repairs are
+joins and windows over the few rows they concern; the chains of a subject's events under one
+rule (cumulative tiers, doubling, caps, validity) are one compiled pass in processing order
+(`kernel.chains`). Entries come out in input order, repairs last.
 """
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.identifiers import ADULT_AGE
-from socialcredit.kernel.frames import prepare_events
-from socialcredit.kernel.identity import adult_from
+from socialcredit.kernel.chains import chains, running_totals
+from socialcredit.kernel.frames import Prepared, prepare_events
+from socialcredit.kernel.identity import adult_from, resident_birth_date
+from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
 from socialcredit.kernel.tables import (
     RuleTable,
     add_offset,
@@ -22,14 +25,11 @@ from socialcredit.kernel.tables import (
     offsets_in,
     rule_table,
     tier_total,
-    validity_offset,
 )
 from socialcredit.rules.model import Cumulative, DirectGrade, Fixed
 from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
-
-FOREVER = pl.lit(None, dtype=pl.Datetime("us"))
 
 ENTRY_COLUMNS = [
     "subject",
@@ -50,169 +50,143 @@ ENTRY_COLUMNS = [
     "ended_at",
     "ended_by",
 ]
+STATUS = {COUNTED: "counted", MINOR: "minor", SUPERSEDED: "superseded"}
+MOMENT = pl.Datetime("us")
+
+I64 = npt.NDArray[np.int64]
 
 
-def _with_base(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    """Base points of every rule kind but cumulative tiers (those need the running sum)."""
+def _by_key(table: RuleTable, column: str) -> I64:
+    values = table.frame.sort("key").get_column(column)
+    return np.asarray(values.fill_null(0).to_numpy(), np.int64)
+
+
+def _base(prepared: Prepared, table: RuleTable) -> I64:
+    """Base points of every row with a rule (0 elsewhere): fixed points by lookup, the other
+    kinds by their expression over the rows of their rules, cumulative tiers from running sums.
+    """
+    key = prepared.key
+    base = np.where(key >= 0, _by_key(table, "fixed_points")[np.maximum(key, 0)], 0)
     by_points: dict[str, list[int]] = {}
-    for key, rule in table.rules.items():
+    for k, rule in table.rules.items():
         if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
-            by_points.setdefault(repr(rule.points), []).append(key)
-    base = pl.col("fixed_points")
+            by_points.setdefault(repr(rule.points), []).append(k)
+    cumulative = table.keys_where(Cumulative)
+    if not by_points and not cumulative:
+        return np.asarray(base, np.int64)
+    expr = pl.lit(None, dtype=pl.Int64)
     for keys in by_points.values():
-        expr = base_points(table.rules[keys[0]])
-        base = pl.when(pl.col("key").is_in(keys)).then(expr).otherwise(base)
-    return scored.with_columns(base_points=base)
-
-
-def _with_cumulative(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    """Tier rises from the running sum of the field, on the rows of cumulative rules only."""
-    keys = table.keys_where(Cumulative)
-    is_cum = pl.col("key").is_in(keys)
-    rows, rest = scored.filter(is_cum).sort("_order"), scored.filter(~is_cum)
-    if rows.is_empty():
-        return rest.with_columns(pl.col("base_points").fill_null(0))
-    amount = pl.lit(None, dtype=pl.Float64)
-    rise = pl.lit(None, dtype=pl.Int64)
-    for key in keys:
-        points = table.rules[key].points
-        assert isinstance(points, Cumulative)
-        amount = pl.when(pl.col("key") == key).then(pl.col(points.field)).otherwise(amount)
-    rows = rows.with_columns(_amount=amount).with_columns(
-        _after=pl.col("_amount").cum_sum().over("_sid", "_rid")
-    )
-    for key in keys:
-        points = table.rules[key].points
-        assert isinstance(points, Cumulative)
-        before = pl.col("_after") - pl.col("_amount")
-        gained = tier_total(points.tiers, pl.col("_after")) - tier_total(points.tiers, before)
-        rise = pl.when(pl.col("key") == key).then(gained).otherwise(rise)
-    rows = rows.with_columns(base_points=rise.fill_null(0)).drop("_amount", "_after")
-    return pl.concat([rest.with_columns(pl.col("base_points").fill_null(0)), rows])
-
-
-def _with_minors(scored: pl.DataFrame) -> pl.DataFrame:
-    adult_on = adult_from(pl.col("birth_date"), ADULT_AGE)
-    minor = pl.col("negative") & (pl.col("t").dt.date() < adult_on).fill_null(False)
-    return scored.with_columns(
-        status=pl.when(minor).then(pl.lit("minor")).otherwise(pl.lit("counted")),
-        applied_points=pl.when(minor).then(0).otherwise(pl.col("base_points")),
+        chosen = pl.col("_key").is_in(keys)
+        expr = pl.when(chosen).then(base_points(table.rules[keys[0]])).otherwise(expr)
+    frame = prepared.events
+    if cumulative:
+        amount, before = running_totals(prepared, table)
+        frame = frame.with_columns(_amount=pl.Series(amount), _before=pl.Series(before))
+        for k in cumulative:
+            points = table.rules[k].points
+            assert isinstance(points, Cumulative)
+            after = pl.col("_before") + pl.col("_amount")
+            rise = tier_total(points.tiers, after) - tier_total(points.tiers, pl.col("_before"))
+            expr = pl.when(pl.col("_key") == k).then(rise).otherwise(expr)
+    computed = frame.select(expr).to_series()
+    return np.asarray(
+        np.where(computed.is_null().to_numpy(), base, computed.fill_null(0)), np.int64
     )
 
 
-def _rank() -> pl.Expr:
-    grade = pl.col("kind") == "grade"
-    magnitude = pl.col("base_points").abs().cast(pl.Int64)
+def _adult_days(prepared: Prepared, plan: Plan) -> I64:
+    """Per row with a rule, the local day (days since 1970) its subject turns 18; a day far
+    in the past where the birth date is unknown."""
+    unknown = np.iinfo(np.int32).min
+    events = prepared.events
+    if "birth_date" in events.columns:
+        adult = events.select(adult_from(pl.col("birth_date"), ADULT_AGE).cast(pl.Int32))
+        return np.asarray(adult.to_series().fill_null(unknown).to_numpy(), np.int64)
+    days = np.full(events.height, unknown, np.int64)
+    if "person" not in plan.latest.subjects or prepared.order.size == 0:
+        return days
+    # Once per subject: the first row of each subject in processing order.
+    code = prepared.code
+    first = prepared.order[np.flatnonzero(np.r_[True, code[1:] != code[:-1]])]
+    people = events.get_column("subject").gather(first).to_frame()
+    adult = people.select(adult_from(resident_birth_date(pl.col("subject")), ADULT_AGE))
+    by_code = adult.to_series().cast(pl.Int32).fill_null(unknown).to_numpy()
+    days[prepared.order] = by_code[code]
+    return days
+
+
+def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
+    """COUNTED, or MINOR for a negative rule's event before the subject turned 18."""
+    negative = _by_key(table, "negative").astype(np.bool_)
+    key = prepared.key
+    minor = (key >= 0) & negative[np.maximum(key, 0)]
+    minor &= prepared.t // DAY < _adult_days(prepared, plan)
+    return np.where(minor, MINOR, COUNTED).astype(np.int64)
+
+
+def _rank(table: RuleTable) -> pl.Expr:
+    """Act ranking: direct grade over points, worse grade first, then magnitude, then sign."""
+    grade = (
+        pl.col("_key").replace_strict(
+            dict(zip(*_keys_and(table, "kind"), strict=True)), return_dtype=pl.String
+        )
+        == "grade"
+    )
+    grade_rank = pl.col("_key").replace_strict(
+        dict(zip(*_keys_and(table, "grade_rank"), strict=True)), return_dtype=pl.Int64
+    )
+    magnitude = pl.col("_base").abs()
     return (
         grade.cast(pl.Int64) * (1 << 50)
-        + pl.col("grade_rank").fill_null(0).cast(pl.Int64) * (1 << 40)
-        + pl.when(grade).then(0).otherwise(magnitude * 2 + (pl.col("base_points") < 0))
+        + grade_rank.fill_null(0) * (1 << 40)
+        + pl.when(grade).then(0).otherwise(magnitude * 2 + (pl.col("_base") < 0))
     )
 
 
-def _with_acts(scored: pl.DataFrame) -> pl.DataFrame:
-    """One act, one entry: later reports of an act supersede only if they outrank."""
-    in_act = pl.col("act").is_not_null() & (pl.col("status") == "counted")
-    acts = scored.filter(in_act)
-    rest = scored.filter(~in_act).with_columns(
-        ended_at=FOREVER, ended_by=pl.lit(None, dtype=pl.String)
-    )
-    if acts.is_empty():
-        return rest
-    group = ("_sid", "act")
+def _keys_and(table: RuleTable, column: str) -> tuple[list[int], list[object]]:
+    frame = table.frame.sort("key")
+    return frame.get_column("key").to_list(), frame.get_column(column).to_list()
+
+
+def _resolve_acts(
+    prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64, ender: I64
+) -> None:
+    """One act, one entry: later reports of an act supersede only if they outrank. Sets
+    `status`, `ended` (local time) and `ender` (the ending row) in place."""
+    has_act = prepared.events.get_column("act").is_not_null().to_numpy()
+    rows = np.flatnonzero(has_act & (prepared.key >= 0) & (status == COUNTED))
+    if rows.size == 0:
+        return
+    group = ("_subject", "act")
     acts = (
-        acts.sort("_order")
-        .with_columns(_rank=_rank())
+        prepared.events.select("act", "source", "id", "_key")
+        .gather(rows)
+        .with_columns(
+            _row=rows,
+            _subject=prepared.subject_code[rows],
+            _t=prepared.t[rows],
+            _base=base[rows],
+        )
+        .sort("_subject", "act", "_t", "source", "id")
+        .with_columns(_rank=_rank(table))
         .with_columns(_best=pl.col("_rank").cum_max().shift(1).over(group))
     )
     leads = pl.col("_best").is_null() | (pl.col("_rank") > pl.col("_best"))
     acts = acts.with_columns(_lead=leads).with_columns(
-        _holder=pl.when("_lead").then(pl.col("event_id")).forward_fill().over(group),
+        _holder=pl.when("_lead").then(pl.col("_row")).forward_fill().over(group)
     )
     leaders = acts.filter("_lead").with_columns(
-        ended_at=pl.col("t").shift(-1).over(group),
-        ended_by=pl.col("event_id").shift(-1).over(group),
+        _until=pl.col("_t").shift(-1).over(group), _by=pl.col("_row").shift(-1).over(group)
     )
-    followers = acts.filter(~pl.col("_lead")).with_columns(
-        status=pl.lit("superseded"),
-        applied_points=pl.lit(0, dtype=pl.Int64),
-        ended_at=pl.col("t"),
-        ended_by=pl.col("_holder"),
-    )
-    helpers = ("_rank", "_best", "_lead", "_holder")
-    return pl.concat([rest, leaders.drop(helpers), followers.drop(helpers)], how="diagonal")
-
-
-def _until(frame: pl.DataFrame, table: RuleTable) -> pl.Expr:
-    """Validity end of each row, built only from the rules present in `frame`."""
-    present = set(frame.get_column("key").unique().to_list())
-    by_validity: dict[str, list[int]] = {}
-    for key in sorted(present):
-        by_validity.setdefault(repr(table.rules[key].validity), []).append(key)
-    offset = pl.lit(None, dtype=pl.String)
-    for keys in by_validity.values():
-        expr = validity_offset(table.rules[keys[0]].validity, pl.col("applied_points"))
-        offset = pl.when(pl.col("key").is_in(keys)).then(expr).otherwise(offset)
-    return add_offset(pl.col("t"), offset, offsets_in(table, present))
-
-
-def _capped(applied: pl.Expr) -> list[pl.Expr]:
-    period = (
-        pl.when(pl.col("cap_period") == "month")
-        .then(pl.col("t").dt.year() * 100 + pl.col("t").dt.month())
-        .otherwise(pl.col("t").dt.year() * 100)
-    )
-    magnitude = applied.abs()
-    has_cap = pl.col("cap_most").is_not_null()
-    # Only entries made under a version with a cap use it up (as in the reference).
-    used = pl.when(has_cap).then(magnitude).otherwise(0)
-    spent = used.cum_sum().over("_sid", "_rid", period) - used
-    room = (pl.col("cap_most") - spent).clip(lower_bound=0)
-    kept = pl.min_horizontal(magnitude, room)
-    return [
-        pl.when(has_cap).then(kept * applied.sign()).otherwise(applied).cast(pl.Int64),
-        has_cap & (kept < magnitude),
-    ]
-
-
-def _settle(ordered: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    """Doubling, caps and validity of counted entries of order-dependent rules, to a fixpoint."""
-    doubled = pl.Series("doubled", [False] * ordered.height, dtype=pl.Boolean)
-    any_cap = ordered.get_column("cap_most").is_not_null().any()
-    until = _until(ordered, table)
-    for _ in range(ordered.height + 1):
-        frame = ordered.with_columns(doubled=doubled)
-        applied = pl.col("base_points") * pl.when("doubled").then(2).otherwise(1)
-        value, capped = _capped(applied) if any_cap else [applied, pl.lit(False)]
-        frame = frame.with_columns(applied_points=value, capped=capped)
-        frame = frame.with_columns(valid_until=until)
-        end = pl.min_horizontal(pl.col("valid_until"), pl.col("ended_at"))
-        latest = end.fill_null(pl.datetime(9999, 12, 31)).cum_max().shift(1).over("_sid", "_rid")
-        again = frame.select(
-            (pl.col("repeat") & (latest > pl.col("t")).fill_null(False)).alias("doubled")
-        ).to_series()
-        if again.equals(doubled):
-            return frame
-        doubled = again
-    raise AssertionError("doubling did not settle")  # unreachable: each pass fixes one more
-
-
-def _with_combining(scored: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    """Doubling (to a fixpoint), caps and validity; each on only the rows that need it."""
-    repeating = sorted({r.id for r in table.rules.values() if r.repeat})
-    capped = sorted({r.id for r in table.rules.values() if r.cap} - set(repeating))
-    counted = pl.col("status") == "counted"
-    in_repeat = counted & pl.col("rule").is_in(repeating)
-    in_cap = counted & pl.col("rule").is_in(capped)
-    parts = [_settle(scored.filter(in_repeat).sort("_order"), table)]
-    once = scored.filter(in_cap).sort("_order")
-    value, was_capped = _capped(pl.col("base_points"))
-    once = once.with_columns(applied_points=value, capped=was_capped, doubled=pl.lit(False))
-    parts.append(once.with_columns(valid_until=_until(once, table)))
-    rest = scored.filter(~in_repeat & ~in_cap)
-    rest = rest.with_columns(doubled=pl.lit(False), capped=pl.lit(False))
-    parts.append(rest.with_columns(valid_until=_until(rest, table)))
-    return pl.concat(parts, how="diagonal")
+    leaders = leaders.filter(pl.col("_by").is_not_null())
+    at = leaders.get_column("_row").to_numpy()
+    ended[at] = leaders.get_column("_until").to_numpy()
+    ender[at] = leaders.get_column("_by").to_numpy()
+    followers = acts.filter(~pl.col("_lead"))
+    at = followers.get_column("_row").to_numpy()
+    status[at] = SUPERSEDED
+    ended[at] = followers.get_column("_t").to_numpy()
+    ender[at] = followers.get_column("_holder").to_numpy()
 
 
 def _match_value(table: RuleTable) -> pl.Expr:
@@ -226,74 +200,150 @@ def _match_value(table: RuleTable) -> pl.Expr:
     return value
 
 
-def _with_repairs(entries: pl.DataFrame, events: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
-    repairs = events.join(table.repairs, on=["seg", "type"], how="inner")
-    if repairs.is_empty():
-        return entries
-    grades = entries.filter((pl.col("kind") == "grade") & (pl.col("status") == "counted"))
-    end = pl.min_horizontal("valid_until", "ended_at")
-    pairs = grades.select(
+def _subset(prepared: Prepared, table: RuleTable, rows: I64) -> pl.DataFrame:
+    names = dict(zip(*_keys_and(table, "rule"), strict=True))
+    return (
+        prepared.events.gather(rows)
+        .with_columns(_row=rows, _t=prepared.t[rows], _seg=prepared.seg[rows])
+        .with_columns(rule=pl.col("_key").replace_strict(names, default=None))
+    )
+
+
+def _repairs(
+    prepared: Prepared, table: RuleTable, status: I64, until: I64, ended: I64, ender: I64
+) -> pl.DataFrame:
+    """A repair event ends every counted direct grade of its rule that still counts at its
+    time (and matches); it adds its own entry once per rule it repaired. Sets `ended` and
+    `ender` of the grades it ends in place; returns the repair entries."""
+    if table.repairs.is_empty():
+        return pl.DataFrame()
+    repair_types = [table.types[t] for t in table.repairs.get_column("type").unique()]
+    events = np.flatnonzero(np.isin(prepared.type_code, repair_types) & (prepared.seg >= 0))
+    is_grade = np.array(
+        [isinstance(table.rules[k].points, DirectGrade) for k in sorted(table.rules)] or [False]
+    )
+    key = prepared.key
+    grades = np.flatnonzero((key >= 0) & is_grade[np.maximum(key, 0)] & (status == COUNTED))
+    if events.size == 0 or grades.size == 0:
+        return pl.DataFrame()
+    repairs = (
+        prepared.events.gather(events)
+        .with_columns(_row=events, _t=prepared.t[events], seg=prepared.seg[events].astype(np.int32))
+        .join(table.repairs, on=["seg", "type"], how="inner")
+    )
+    end = np.minimum(until[grades], ended[grades])
+    held = _subset(prepared, table, grades).with_columns(_end=end)
+    pairs = held.select(
         "subject",
         "rule",
-        "_order",
-        "valid_from",
-        _end=end,
+        _grade=pl.col("_row"),
+        _from=pl.col("_t"),
+        _end="_end",
         _mine=_match_value(table),
     ).join(
         repairs.select(
             "subject",
             "rule",
             "match",
-            _rt=pl.col("t"),
-            _rorder=pl.col("_order"),
-            _rev=pl.col("event_id"),
+            "source",
+            "id",
+            "rulebook",
+            "repair_points",
+            "repair_offset",
+            _rrow=pl.col("_row"),
+            _rt=pl.col("_t"),
             _theirs=_match_value(table),
         ),
         on=["subject", "rule"],
         how="inner",
     )
-    pairs = _matching(pairs).filter(
-        (pl.col("valid_from") <= pl.col("_rt"))
-        & (pl.col("_end").is_null() | (pl.col("_rt") < pl.col("_end")))
+    either_missing = pl.col("_mine").is_null() | pl.col("_theirs").is_null()
+    pairs = pairs.filter(
+        (pl.col("match").is_null() | either_missing | (pl.col("_mine") == pl.col("_theirs")))
+        & (pl.col("_from") <= pl.col("_rt"))
+        & (pl.col("_rt") < pl.col("_end"))
     )
-    first = pairs.sort("_rorder").group_by("_order", maintain_order=True).first()
-    entries = entries.join(first.select("_order", "_rt", "_rev"), on="_order", how="left")
-    entries = entries.with_columns(
-        ended_at=pl.when(pl.col("_rt").is_not_null()).then("_rt").otherwise("ended_at"),
-        ended_by=pl.when(pl.col("_rt").is_not_null()).then("_rev").otherwise("ended_by"),
-    ).drop("_rt", "_rev")
-    used = first.select(pl.col("_rorder").alias("_order")).unique()
-    made = repairs.join(used, on="_order", how="semi").with_columns(
+    first = pairs.sort("_rt", "source", "id").group_by("_grade", maintain_order=True).first()
+    at = first.get_column("_grade").to_numpy()
+    ended[at] = first.get_column("_rt").to_numpy()
+    ender[at] = first.get_column("_rrow").to_numpy()
+    made = repairs.join(
+        first.select(_row=pl.col("_rrow"), rule="rule").unique(), on=["_row", "rule"], how="semi"
+    )
+    start = pl.col("_t").cast(MOMENT)
+    return made.select(
+        "subject",
+        event_id="id",
+        source="source",
+        type="type",
+        rule="rule",
+        rulebook="rulebook",
         kind=pl.lit("repair"),
         status=pl.lit("counted"),
-        valid_from=pl.col("t"),
-        base_points=pl.col("repair_points"),
-        applied_points=pl.col("repair_points"),
+        base_points="repair_points",
+        applied_points="repair_points",
         grade=pl.lit(None, dtype=pl.String),
         doubled=pl.lit(False),
         capped=pl.lit(False),
-        valid_until=add_offset(pl.col("t"), pl.col("repair_offset"), offsets_in(table)),
-        ended_at=FOREVER,
+        valid_from=start,
+        valid_until=add_offset(start, pl.col("repair_offset"), offsets_in(table)),
+        ended_at=pl.lit(None, dtype=MOMENT),
         ended_by=pl.lit(None, dtype=pl.String),
     )
-    return pl.concat([entries, made], how="diagonal")
 
 
-def _matching(pairs: pl.DataFrame) -> pl.DataFrame:
-    either_missing = pl.col("_mine").is_null() | pl.col("_theirs").is_null()
-    return pairs.filter(
-        pl.col("match").is_null() | either_missing | (pl.col("_mine") == pl.col("_theirs"))
-    )
+def _moment(values: I64) -> pl.Series:
+    series = pl.Series(values)
+    return series.set(series == NEVER, None).cast(MOMENT)
 
 
 def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """Every entry the plan derives from an event frame (see `kernel.frames` for columns)."""
     table = rule_table(plan)
     prepared = prepare_events(events, plan, table)
-    scored = prepared.join(table.frame, on=["seg", "type"], how="inner", maintain_order="left")
-    scored = scored.with_columns(valid_from=pl.col("t"))
-    scored = _with_cumulative(_with_base(scored, table), table)
-    scored = _with_acts(_with_minors(scored))
-    entries = _with_combining(scored, table)
-    entries = _with_repairs(entries, prepared, table)
-    return entries.select(ENTRY_COLUMNS)
+    base = _base(prepared, table)
+    status = _status(prepared, table, plan)
+    ended = np.full(base.size, NEVER, np.int64)
+    ender = np.full(base.size, -1, np.int64)
+    _resolve_acts(prepared, table, base, status, ended, ender)
+    applied, doubled, capped, until = chains(prepared, table, base, status, ended)
+    repairs = _repairs(prepared, table, status, until, ended, ender)
+    live = prepared.key >= 0
+    ending = np.flatnonzero(ender >= 0)
+    ended_by = pl.repeat(None, base.size, dtype=pl.String, eager=True).scatter(
+        ending, prepared.events.get_column("id").gather(ender[ending])
+    )
+    computed = pl.DataFrame(
+        {
+            "_key": prepared.key,
+            "status": status,
+            "base_points": base,
+            "applied_points": applied,
+            "doubled": doubled,
+            "capped": capped,
+            "valid_from": pl.Series(prepared.t).cast(MOMENT),
+            "valid_until": _moment(until),
+            "ended_at": _moment(ended),
+            "ended_by": ended_by,
+        }
+    )
+    frame = (
+        prepared.events.select("subject", "source", "type", event_id="id")
+        .hstack(computed)
+        .filter(pl.Series(live))
+    )
+    lookup = table.frame.sort("key")
+    keys = lookup.get_column("key").to_list()
+
+    def by_key(column: str) -> pl.Expr:
+        values = lookup.get_column(column).to_list()
+        return pl.col("_key").replace_strict(keys, values, return_dtype=pl.String)
+
+    frame = frame.with_columns(
+        rule=by_key("rule"),
+        rulebook=by_key("rulebook"),
+        kind=by_key("kind"),
+        grade=by_key("grade"),
+        status=pl.col("status").replace_strict(STATUS, return_dtype=pl.String),
+    ).select(ENTRY_COLUMNS)
+    return pl.concat([frame, repairs], how="vertical") if repairs.height else frame

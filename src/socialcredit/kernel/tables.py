@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.durations import Duration
@@ -36,6 +38,9 @@ class RuleTable:
     repairs: pl.DataFrame
     rules: dict[int, Rule]
     starts: tuple[object, ...]
+    types: dict[str, int]
+    key_of: npt.NDArray[np.int64]
+    rule_of: npt.NDArray[np.int64]
 
     def keys_where(self, test: type | tuple[type, ...]) -> list[int]:
         """Keys of the rules whose points are of a kind."""
@@ -116,10 +121,12 @@ def rule_table(plan: Plan) -> RuleTable:
     repairs: list[dict[str, object]] = []
     rules: dict[int, Rule] = {}
     codes: dict[str, int] = {}
+    placed: list[tuple[int, Rule]] = []
     for seg, segment in enumerate(plan.segments):
         for rule in segment.rules:
             key = len(rules)
             rules[key] = rule
+            placed.append((seg, rule))
             grades = segment.grades
             rank = (
                 grades.rank(rule.points.grade)
@@ -140,11 +147,19 @@ def rule_table(plan: Plan) -> RuleTable:
                         "match": rule.repair.match,
                     }
                 )
+    named = {r.on for r in rules.values()} | {r.repair.on for r in rules.values() if r.repair}
+    types = {on: i for i, on in enumerate(sorted(named))}
+    key_of = np.full((len(plan.segments), max(len(types), 1)), -1, np.int64)
+    for key, (seg, rule) in enumerate(placed):
+        key_of[seg, types[rule.on]] = key
     return RuleTable(
         frame=pl.DataFrame(rows, schema=_SCHEMA),
         repairs=pl.DataFrame(repairs, schema=_REPAIR_SCHEMA),
         rules=rules,
         starts=tuple(s.start for s in plan.segments),
+        types=types,
+        key_of=key_of,
+        rule_of=np.array([codes[r.id] for r in rules.values()] or [0], np.int64),
     )
 
 

@@ -11,7 +11,6 @@ import polars as pl
 from socialcredit.ingest.events import typed_events
 from socialcredit.ingest.readers import Rejection, read_events_file
 from socialcredit.kernel.entries import derive_entries
-from socialcredit.kernel.identity import resident_birth_date
 from socialcredit.kernel.reasons import with_reasons
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import Plan
@@ -30,21 +29,10 @@ class Evaluation:
     rejected: list[Rejection]
 
 
-def with_birth_dates(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """Birth dates from resident ID numbers, for packs that score people; null otherwise."""
-    if "person" not in plan.latest.subjects:
-        return events.with_columns(birth_date=pl.lit(None, dtype=pl.Date))
-    # Once per subject, not once per event: the check character is costly to verify.
-    people = events.select(pl.col("subject").unique())
-    people = people.with_columns(birth_date=resident_birth_date(pl.col("subject")))
-    return events.drop("birth_date", strict=False).join(people, on="subject", how="left")
-
-
 def evaluate_events(
     events: pl.DataFrame, plan: Plan, as_of: datetime, subjects: pl.Series | None = None
 ) -> Evaluation:
     """Derive entries and standings from a typed event frame (for `subjects`, if given)."""
-    events = with_birth_dates(events, plan)
     entries = derive_entries(events, plan)
     result = standings(events, entries, plan, as_of, subjects)
     return Evaluation(plan, as_of, result, with_reasons(entries), [])
