@@ -26,7 +26,15 @@ from socialcredit.kernel.tables import (
     rule_table,
     tier_total,
 )
-from socialcredit.rules.model import Cumulative, DirectGrade, Fixed
+from socialcredit.rules.model import (
+    Bands,
+    Cumulative,
+    DirectGrade,
+    Fixed,
+    Lookup,
+    PerUnit,
+    Progressive,
+)
 from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
@@ -62,8 +70,8 @@ def _by_key(table: RuleTable, column: str) -> I64:
 
 
 def _base(prepared: Prepared, table: RuleTable) -> I64:
-    """Base points of every row with a rule (0 elsewhere): fixed points by lookup, the other
-    kinds by their expression over the rows of their rules, cumulative tiers from running sums.
+    """Base points of every row with a rule (0 elsewhere): fixed points by lookup, each other
+    kind by its expression over the rows of its rules only, cumulative tiers from running sums.
     """
     key = prepared.key
     base = np.where(key >= 0, _by_key(table, "fixed_points")[np.maximum(key, 0)], 0)
@@ -71,27 +79,26 @@ def _base(prepared: Prepared, table: RuleTable) -> I64:
     for k, rule in table.rules.items():
         if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
             by_points.setdefault(repr(rule.points), []).append(k)
-    cumulative = table.keys_where(Cumulative)
-    if not by_points and not cumulative:
-        return np.asarray(base, np.int64)
-    expr = pl.lit(None, dtype=pl.Int64)
     for keys in by_points.values():
-        chosen = pl.col("_key").is_in(keys)
-        expr = pl.when(chosen).then(base_points(table.rules[keys[0]])).otherwise(expr)
-    frame = prepared.events
+        rows = np.flatnonzero(np.isin(key, keys))
+        if rows.size:
+            rule = table.rules[keys[0]]
+            assert isinstance(rule.points, PerUnit | Bands | Lookup | Progressive)
+            values = prepared.events.select(rule.points.field).gather(rows)
+            base[rows] = values.select(base_points(rule).fill_null(0)).to_series()
+    cumulative = table.keys_where(Cumulative)
     if cumulative:
         amount, before = running_totals(prepared, table)
-        frame = frame.with_columns(_amount=pl.Series(amount), _before=pl.Series(before))
         for k in cumulative:
-            points = table.rules[k].points
-            assert isinstance(points, Cumulative)
-            after = pl.col("_before") + pl.col("_amount")
-            rise = tier_total(points.tiers, after) - tier_total(points.tiers, pl.col("_before"))
-            expr = pl.when(pl.col("_key") == k).then(rise).otherwise(expr)
-    computed = frame.select(expr).to_series()
-    return np.asarray(
-        np.where(computed.is_null().to_numpy(), base, computed.fill_null(0)), np.int64
-    )
+            tiers = table.rules[k].points
+            assert isinstance(tiers, Cumulative)
+            rows = np.flatnonzero(key == k)
+            sums = pl.DataFrame({"before": before[rows], "after": before[rows] + amount[rows]})
+            rise = tier_total(tiers.tiers, pl.col("after")) - tier_total(
+                tiers.tiers, pl.col("before")
+            )
+            base[rows] = sums.select(rise).to_series()
+    return np.asarray(base, np.int64)
 
 
 def _adult_days(prepared: Prepared, plan: Plan) -> I64:
