@@ -39,7 +39,9 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         self.where = _without_password(url)
         try:
-            self._connection = psycopg.connect(url, autocommit=True, options="-c TimeZone=UTC")
+            self._connection = psycopg.connect(url, autocommit=True)
+            # Cached standings come back as UTC instants, whatever the server's default.
+            self._connection.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise StoreUnavailableError(

@@ -122,6 +122,14 @@ class SqlStore(ABC):
             yield
 
     def _migrate(self) -> None:
+        """Apply the pending migrations; a store that cannot be migrated is closed."""
+        try:
+            self._apply_migrations()
+        except BaseException:
+            self.close()
+            raise
+
+    def _apply_migrations(self) -> None:
         with self._writing():
             self._lock_schema()
             self._execute(self._migrations_table())
