@@ -15,7 +15,17 @@ ALLOWED = {
     "rules": {"domain", "rules", "errors"},
     "kernel": {"domain", "rules", "kernel", "errors"},
     "ingest": {"domain", "rules", "kernel", "ingest", "errors"},
-    "services": {"domain", "rules", "kernel", "ingest", "services", "rulebooks", "errors"},
+    "storage": {"domain", "storage", "errors"},
+    "services": {
+        "domain",
+        "rules",
+        "kernel",
+        "ingest",
+        "storage",
+        "services",
+        "rulebooks",
+        "errors",
+    },
     "simulate": {"domain", "rules", "kernel", "services", "simulate", "rulebooks", "errors"},
 }
 # The pure core does no I/O, reads no clock and draws no random numbers.

@@ -2,9 +2,18 @@
 
     SocialCreditError                  every error the project raises on purpose
     ├── RulebookError                  a rulebook cannot be used; carries every Problem found
-    ├── UnknownRulebookError                no rulebook with that id or path
+    ├── UnknownRulebookError           no rulebook with that id or path
     ├── EventError                     an event row is malformed (line, field, reason)
-    └── IdentifierError                an identifier fails its format or checksum
+    ├── IdentifierError                an identifier fails its format or checksum
+    └── StoreError                     the store could not do what was asked
+        ├── StoreUnavailableError      the database cannot be opened or reached
+        ├── SchemaVersionError         the database was migrated by a newer socialcredit
+        ├── AppendOnlyError            an UPDATE or DELETE of a fact was refused
+        ├── RecordRejectedError        a row breaks a constraint; nothing of its batch was kept
+        ├── PublishConflictError       a rulebook version is already published with other content
+        └── ReviewError                the event is unknown, not pending, or already reviewed
+
+Driver errors (sqlite3, psycopg) never leave `socialcredit.storage`: they become a StoreError.
 
 User-facing messages name what was wrong and where: file, line, rule or field.
 """
@@ -14,11 +23,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AppendOnlyError",
     "EventError",
     "IdentifierError",
     "Problem",
+    "PublishConflictError",
+    "RecordRejectedError",
+    "ReviewError",
     "RulebookError",
+    "SchemaVersionError",
     "SocialCreditError",
+    "StoreError",
+    "StoreUnavailableError",
     "UnknownRulebookError",
 ]
 
@@ -65,3 +81,31 @@ class EventError(SocialCreditError):
 
 class IdentifierError(SocialCreditError):
     """An identifier fails its format or check character."""
+
+
+class StoreError(SocialCreditError):
+    """The store could not do what was asked; the message says what to check."""
+
+
+class StoreUnavailableError(StoreError):
+    """The database cannot be opened or reached: a bad path, a server down, a lock held."""
+
+
+class SchemaVersionError(StoreError):
+    """The database carries migrations this version of socialcredit does not know."""
+
+
+class AppendOnlyError(StoreError):
+    """An UPDATE or DELETE of a fact was refused: facts are corrected by new records."""
+
+
+class RecordRejectedError(StoreError):
+    """A row breaks a constraint of the store (a missing field, an unknown status, ...)."""
+
+
+class PublishConflictError(StoreError):
+    """A rulebook id and version are already published with different content."""
+
+
+class ReviewError(StoreError):
+    """A review names an event that is unknown, not pending, or already reviewed."""

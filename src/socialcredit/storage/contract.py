@@ -1,0 +1,258 @@
+"""The store contract: what every backend does, and the records it hands back.
+
+Facts (events, reviews, rulebook versions, source versions, subjects, case actions) are
+only ever appended; the database refuses UPDATE and DELETE on them. Entries and standings
+are caches derived from the facts, replaced per subject, each row naming the log position
+and rulebook versions it was computed from. Every write is one transaction: it lands whole
+or not at all. Bulk data goes in and out as Polars frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from types import TracebackType
+from typing import Literal, Protocol, Self
+
+import polars as pl
+
+__all__ = [
+    "CASE_ACTION_COLUMNS",
+    "ENTRY_CACHE_COLUMNS",
+    "EVENT_COLUMNS",
+    "SENT_FIELDS",
+    "STANDING_CACHE_COLUMNS",
+    "Appended",
+    "ChainBreak",
+    "ChainHead",
+    "Published",
+    "Source",
+    "Store",
+]
+
+# What a source sends; `(source, id)` is the idempotency key and the rest is compared.
+SENT_FIELDS = ("source", "id", "subject", "type", "occurred_at", "jurisdiction", "act", "data")
+EVENT_COLUMNS = (
+    "seq",
+    *SENT_FIELDS[:5],
+    "recorded_at",
+    *SENT_FIELDS[5:],
+    "status",
+    "prev_hash",
+    "hash",
+)
+CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
+ENTRY_CACHE_COLUMNS = (
+    "subject",
+    "event_id",
+    "source",
+    "type",
+    "rule",
+    "rulebook",
+    "kind",
+    "status",
+    "base_points",
+    "applied_points",
+    "grade",
+    "doubled",
+    "capped",
+    "valid_from",
+    "valid_until",
+    "ended_at",
+    "ended_by",
+    "log_position",
+    "rulebooks",
+)
+STANDING_CACHE_COLUMNS = (
+    "subject",
+    "score",
+    "grade",
+    "direct_grade",
+    "points",
+    "scored",
+    "as_of",
+    "log_position",
+    "rulebooks",
+)
+
+Outcome = Literal["new", "exists", "conflict"]
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last record of the log: its position and hash (seq 0 and GENESIS when empty)."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    """One record whose hash, link to the record before, or position is not as it should be."""
+
+    seq: int
+    source: str
+    id: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"seq {self.seq} ({self.source}/{self.id}): {self.problem}"
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What one batch did. `outcomes` has a row per input row, in input order: `source`,
+    `id`, `outcome` ("new", "exists" or "conflict"), `seq` (the position of the record
+    stored under that key, by this batch or before) and `differing` (the names of the
+    fields that differ from it, for a conflict)."""
+
+    outcomes: pl.DataFrame
+    head: ChainHead
+
+    def count(self, outcome: Outcome) -> int:
+        """How many rows of the batch had this outcome."""
+        return int((self.outcomes.get_column("outcome") == outcome).sum())
+
+    @property
+    def conflicts(self) -> pl.DataFrame:
+        """The rows that reuse a stored `(source, id)` with other content."""
+        return self.outcomes.filter(pl.col("outcome") == "conflict")
+
+
+@dataclass(frozen=True)
+class Published:
+    """A rulebook version as stored, and whether this call stored it ("new") or not."""
+
+    rulebook: str
+    version: str
+    content_hash: str
+    outcome: Literal["new", "exists"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """An accountable source: who it is, how far it is trusted, what it may report.
+
+    `allowed` lists the event types or domains it may report; a low-trust source's events
+    are stored as pending until corroborated or reviewed.
+    """
+
+    id: str
+    name: str
+    trust: Literal["high", "low"]
+    allowed: tuple[str, ...]
+    credential_hash: str | None = None
+
+
+class Store(Protocol):
+    """The append-only ledger of facts and the caches derived from it."""
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+
+    def close(self) -> None:
+        """Release the connection; the store cannot be used afterwards."""
+
+    def migrations(self) -> pl.DataFrame:
+        """Applied schema migrations: `number`, `name`, `applied_at`."""
+
+    # --- events ---------------------------------------------------------------------------
+
+    def append_events(self, events: pl.DataFrame, *, recorded_at: datetime) -> Appended:
+        """Append a batch in one transaction: new rows get the next positions and extend
+        the hash chain; a stored `(source, id)` with the same content is "exists", with
+        other content "conflict" naming the fields. Columns: `source`, `id`, `subject`,
+        `type`, `occurred_at` (ISO text as sent), `status` ("accepted" or "pending"), and
+        optionally `jurisdiction`, `act`, `data` (canonical JSON text, default "{}")."""
+
+    def head(self) -> ChainHead:
+        """The position and hash of the last event."""
+
+    def event_count(self) -> int:
+        """How many events are stored."""
+
+    def events_for(self, subjects: Iterable[str]) -> pl.DataFrame:
+        """Every event about these subjects in log order, with the `review` decision of
+        pending ones ("approve", "reject", or null while unreviewed)."""
+
+    def events_between(self, first: int, last: int) -> pl.DataFrame:
+        """Events at positions `first` to `last`, both included, in log order."""
+
+    def pending_events(self) -> pl.DataFrame:
+        """Pending events that no one has reviewed yet, in log order."""
+
+    def review_event(
+        self,
+        source: str,
+        id: str,
+        *,
+        decision: Literal["approve", "reject"],
+        reviewer: str,
+        reason: str,
+        reviewed_at: datetime,
+    ) -> None:
+        """Record the one review of a pending event."""
+
+    def verify_chain(self, chunk_size: int = 100_000) -> list[ChainBreak]:
+        """Recompute every hash in log order, a chunk at a time; the broken records."""
+
+    # --- rulebooks, sources, subjects, case actions ------------------------------------------
+
+    def publish_rulebook(
+        self, rulebook: str, version: str, effective: date, text: str, *, published_at: datetime
+    ) -> Published:
+        """Store a rulebook version's text; the same text again is "exists", other text
+        under the same id and version is refused."""
+
+    def rulebook_versions(self, rulebook: str | None = None) -> pl.DataFrame:
+        """Published versions (all, or of one rulebook), by rulebook then effective date."""
+
+    def register_source(self, source: Source, *, registered_at: datetime) -> str:
+        """Add a source or a new version of it: "new", "updated", or "exists" if unchanged."""
+
+    def sources(self) -> list[Source]:
+        """Every registered source as its latest version has it."""
+
+    def source(self, id: str) -> Source | None:
+        """One source as its latest version has it, or None."""
+
+    def register_subjects(self, subjects: pl.DataFrame, *, registered_at: datetime) -> int:
+        """Register subjects (`id`, `kind`); returns how many were new. Known ones with the
+        same kind are left as they are; a different kind is refused."""
+
+    def subjects(self, ids: Iterable[str] | None = None) -> pl.DataFrame:
+        """Registered subjects (all, or these): `id`, `kind`, `registered_at`."""
+
+    def append_case_actions(self, actions: pl.DataFrame) -> int:
+        """Append case actions (`kind`, `subject`, `ref`, `data` JSON text, `at`)."""
+
+    def case_actions_for(self, subjects: Iterable[str]) -> pl.DataFrame:
+        """Case actions about these subjects in the order they were appended."""
+
+    # --- caches -------------------------------------------------------------------------------
+
+    def replace_caches(
+        self,
+        subjects: Iterable[str],
+        entries: pl.DataFrame,
+        standings: pl.DataFrame,
+        *,
+        as_of: datetime,
+        log_position: int,
+        rulebooks: Sequence[str],
+    ) -> None:
+        """Replace the cached entries and standings of these subjects in one transaction."""
+
+    def entries_for(self, subjects: Iterable[str]) -> pl.DataFrame:
+        """Cached entries of these subjects, with their provenance."""
+
+    def standings_for(self, subjects: Iterable[str]) -> pl.DataFrame:
+        """Cached standings of these subjects, with their provenance."""
