@@ -355,6 +355,16 @@ def test_judgment_performed_ends_the_listing_grade_and_deducts_50_for_two_years(
     assert s.score("2026-06-01") == 1000
 
 
+def test_a_voided_judgment_performed_repairs_nothing(wendeng: Plan) -> None:
+    s = Scenario(wendeng)
+    s.add("court.defaulter_listed", "2024-03-01", case_no="c1")
+    performed = s.add("court.judgment_performed", "2024-06-01", case_no="c1")
+    s.void(performed, "2024-06-02")
+    standing = s.standing("2024-06-03")
+    assert (standing["score"], standing["direct_grade"]) == (599, "D")
+    assert s.entries().filter(kind="repair").is_empty()
+
+
 def test_judgment_performed_without_a_listing_changes_nothing(wendeng: Plan) -> None:
     s = Scenario(wendeng)
     s.add("court.judgment_performed", "2024-06-01", case_no="c1")

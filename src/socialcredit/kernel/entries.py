@@ -225,7 +225,8 @@ def _repairs(
     if table.repairs.is_empty():
         return pl.DataFrame()
     repair_types = [table.types[t] for t in table.repairs.get_column("type").unique()]
-    events = np.flatnonzero(np.isin(prepared.type_code, repair_types) & (prepared.seg >= 0))
+    repairing = np.isin(prepared.type_code, repair_types) & (prepared.seg >= 0)
+    events = np.flatnonzero(repairing & ~prepared.withdrawn)
     is_grade = np.array(
         [isinstance(table.rules[k].points, DirectGrade) for k in sorted(table.rules)] or [False]
     )

@@ -40,7 +40,8 @@ def local_time(moment: pl.Expr, timezone: str) -> pl.Expr:
 class Prepared:
     """The input (plus the fields the plan reads) and what the kernel computes on.
 
-    `key` is each row's rule key (-1: no rule, a void, or voided) and `rule` the code of that
+    `withdrawn` marks rows a void took back. `key` is each row's rule key (-1: no rule, a
+    void, or withdrawn) and `rule` the code of that
     rule's id, shared by its versions; `order` the rows with a
     rule in processing order (subject, rule, local time, source, id); `code` the subject code
     of each position of `order`, and `subject_code` the same per row (-1 for rows not in it).
@@ -50,6 +51,7 @@ class Prepared:
     t: I64
     seg: I64
     type_code: I64
+    withdrawn: npt.NDArray[np.bool_]
     key: I64
     rule: I64
     order: I64
@@ -142,7 +144,9 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     known = (seg >= 0) & (type_code >= 0)
     key = np.full(events.height, -1, np.int64)
     key[known] = table.key_of[seg[known], type_code[known]]
-    key[_voided(events)] = -1
+    withdrawn = np.zeros(events.height, np.bool_)
+    withdrawn[_voided(events)] = True
+    key[withdrawn] = -1
     live = np.flatnonzero(key >= 0)
     rule = np.full(events.height, -1, np.int64)
     rule[live] = table.rule_of[key[live]]
@@ -150,4 +154,4 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     subject_code = np.full(events.height, -1, np.int64)
     subject_code[order] = code
     events = events.with_columns(pl.Series("_key", key))
-    return Prepared(events, t, seg, type_code, key, rule, order, code, subject_code)
+    return Prepared(events, t, seg, type_code, withdrawn, key, rule, order, code, subject_code)
