@@ -39,7 +39,9 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         self.where = _without_password(url)
         try:
-            self._connection = psycopg.connect(url, autocommit=True)
+            # No server-side prepared statements: a plan cached while the log was small
+            # (a scan of a near-empty table) turns quadratic once the log is large.
+            self._connection = psycopg.connect(url, autocommit=True, prepare_threshold=None)
             # Cached standings come back as UTC instants, whatever the server's default.
             self._connection.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
@@ -94,7 +96,8 @@ class PostgresStore(SqlStore):
                 )
 
     def _among(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
-        return f"{column} = ANY(?::text[])", [values]
+        # A semi-join on the unnested array: `= ANY(array)` would scan the array per row.
+        return f"{column} IN (SELECT unnest(?::text[]))", [values]
 
     def _migrations_table(self) -> str:
         return (
