@@ -62,8 +62,13 @@ def median_of(runs: int, fresh: Callable[[], Callable[[], object]]) -> float:
 
 
 def sqlite_figures(batch: pl.DataFrame, second: pl.DataFrame, runs: int) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="socialcredit-bench-"))
+    with tempfile.TemporaryDirectory(prefix="socialcredit-bench-") as folder:
+        return sqlite_figures_in(Path(folder), batch, second, runs)
 
+
+def sqlite_figures_in(
+    folder: Path, batch: pl.DataFrame, second: pl.DataFrame, runs: int
+) -> dict[str, float]:
     def target() -> str:
         return str(folder / f"{secrets.token_hex(4)}.db")
 
@@ -84,7 +89,9 @@ def sqlite_figures(batch: pl.DataFrame, second: pl.DataFrame, runs: int) -> dict
                 f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 13)})"
             )
             for earlier in before:
+                connection.execute("BEGIN IMMEDIATE")
                 connection.executemany(insert, earlier)
+                connection.execute("COMMIT")
 
             def run() -> None:
                 connection.execute("BEGIN IMMEDIATE")
@@ -202,12 +209,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/")
+    parser.add_argument(
+        "--postgres",
+        default="postgresql://postgres@127.0.0.1:5432/",
+        help='a server to create a throwaway database on; "" to measure SQLite only',
+    )
     args = parser.parse_args()
     both = wire_batch(2 * args.events)
     batch, second = both.head(args.events), both.tail(args.events)
     report("SQLite", args.events, sqlite_figures(batch, second, args.runs))
-    report("PostgreSQL", args.events, postgres_figures(args.postgres, batch, second, args.runs))
+    if args.postgres:
+        report("PostgreSQL", args.events, postgres_figures(args.postgres, batch, second, args.runs))
 
 
 if __name__ == "__main__":

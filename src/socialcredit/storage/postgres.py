@@ -1,7 +1,10 @@
 """The server store: PostgreSQL through psycopg 3, with COPY for every bulk insert.
 
-Appends lock the events table against other writers (readers go on) for the length of the
-transaction: the hash chain is one sequence, so two batches cannot be chained at once.
+An append locks the events table against other writers (readers go on) for the length of
+its transaction: the hash chain is one sequence, so two batches cannot be chained at once.
+Under that lock the stored records sharing a key with the batch are read (one query per
+source), outcomes and hashes are computed in Polars, and the new records are COPYed straight
+into `events`; no staging table is needed, since nothing else can insert meanwhile.
 """
 
 from __future__ import annotations
