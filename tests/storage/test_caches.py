@@ -15,6 +15,7 @@ from socialcredit.services.evaluate import Evaluation, evaluate_events
 from socialcredit.services.rulebooks import bundled_catalog
 from socialcredit.simulate.synthetic import synthetic_events, synthetic_population
 from socialcredit.storage import Store
+from socialcredit.storage.contract import ENTRY_CACHE_COLUMNS, STANDING_CACHE_COLUMNS
 
 AS_OF = datetime(2021, 1, 1, tzinfo=UTC)
 RULEBOOKS = ["cn-national@2017.1", "cn-371003-wendeng@2020.1"]
@@ -31,6 +32,11 @@ def evaluation() -> Evaluation:
 
 def everyone(evaluation: Evaluation) -> list[str]:
     return evaluation.standings.get_column("subject").to_list()
+
+
+def test_the_cache_tables_have_the_kernels_columns_plus_provenance() -> None:
+    assert (*ENTRY_COLUMNS, "log_position", "rulebooks") == ENTRY_CACHE_COLUMNS
+    assert (*STANDING_COLUMNS, "as_of", "log_position", "rulebooks") == STANDING_CACHE_COLUMNS
 
 
 def test_caches_read_back_as_the_kernel_wrote_them(store: Store, evaluation: Evaluation) -> None:

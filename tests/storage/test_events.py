@@ -114,13 +114,14 @@ def test_events_come_back_exactly_as_written(store: Store) -> None:
     batch = events(
         {"id": "a", "act": "case-88", "data": '{"level":"严重","note":"line\\nbreak"}'},
         {"id": "b", "jurisdiction": None, "act": "", "data": "{}"},
+        {"id": "q", "act": 'a "quoted", two-line\nact \\N, with a comma', "type": "\\."},
         {"id": "c", "subject": "other", "occurred_at": "2024-03-01T01:30:00Z"},
     )
     store.append_events(batch, recorded_at=RECORDED)
     mine = store.events_for([ADULT])
-    assert_frame_equal(mine.select(batch.columns), batch.head(2))
-    assert mine.get_column("recorded_at").to_list() == ["2025-01-01T08:00:00.000000+00:00"] * 2
-    assert mine.get_column("review").to_list() == [None, None]
+    assert_frame_equal(mine.select(batch.columns), batch.head(3))
+    assert mine.get_column("recorded_at").to_list() == ["2025-01-01T08:00:00.000000+00:00"] * 3
+    assert mine.get_column("review").to_list() == [None, None, None]
     assert store.events_for(["other"]).get_column("occurred_at").to_list() == [
         "2024-03-01T01:30:00Z"
     ]
@@ -193,3 +194,11 @@ def test_reads_return_the_same_dtypes_from_every_backend(store: Store) -> None:
     schema = store.events_for([ADULT]).schema
     assert schema["seq"] == pl.Int64
     assert all(dtype == pl.String for name, dtype in schema.items() if name != "seq")
+
+
+def test_an_empty_batch_changes_nothing(store: Store) -> None:
+    store.append_events(numbered(1), recorded_at=RECORDED)
+    appended = store.append_events(numbered(0), recorded_at=LATER)
+    assert appended.outcomes.is_empty()
+    assert appended.head == store.head()
+    assert store.event_count() == 1

@@ -51,19 +51,9 @@ def classify(batch: pl.DataFrame, stored: pl.DataFrame, head: ChainHead) -> pl.D
     sent fields) and against earlier rows of the batch. New rows get positions after
     `head` in input order. Columns: `_row`, the sent fields, `status`, `outcome`, `seq`,
     `differing`."""
-    first = batch.filter(pl.col("_row") == pl.col("_row").min().over(KEY))
-    fresh = first.join(stored, on=KEY, how="anti", nulls_equal=True).sort("_row")
-    fresh = fresh.with_columns(
-        seq=pl.int_range(head.seq + 1, head.seq + 1 + pl.len(), dtype=pl.Int64)
-    )
-    known = pl.concat(
-        [
-            stored.select(
-                *SENT_FIELDS, pl.col("seq").cast(pl.Int64), _first=pl.lit(None, pl.UInt32)
-            ),
-            fresh.select(*SENT_FIELDS, "seq", _first="_row"),
-        ]
-    )
+    if stored.is_empty() and not batch.select(KEY).is_duplicated().any():
+        return _all_new(batch, head)
+    known = _known(batch, stored, head)
     joined = batch.join(known, on=KEY, how="left", suffix="_stored", nulls_equal=True)
     differing = pl.concat_list(
         pl.when(pl.col(name).eq_missing(pl.col(f"{name}_stored")))
@@ -86,6 +76,33 @@ def classify(batch: pl.DataFrame, stored: pl.DataFrame, head: ChainHead) -> pl.D
         "seq",
         differing.alias("differing"),
     ).sort("_row")
+
+
+def _known(batch: pl.DataFrame, stored: pl.DataFrame, head: ChainHead) -> pl.DataFrame:
+    """The record each key of the batch stands for: the stored one or, for a key not
+    stored, its first row in the batch (`_first`) at the next free position."""
+    first = batch.filter(pl.col("_row") == pl.col("_row").min().over(KEY))
+    fresh = first.join(stored, on=KEY, how="anti", nulls_equal=True).sort("_row")
+    fresh = fresh.with_columns(
+        seq=pl.int_range(head.seq + 1, head.seq + 1 + pl.len(), dtype=pl.Int64)
+    )
+    return pl.concat(
+        [
+            stored.select(
+                *SENT_FIELDS, pl.col("seq").cast(pl.Int64), _first=pl.lit(None, pl.UInt32)
+            ),
+            fresh.select(*SENT_FIELDS, "seq", _first="_row"),
+        ]
+    )
+
+
+def _all_new(batch: pl.DataFrame, head: ChainHead) -> pl.DataFrame:
+    """The common case, without the joins: no key is stored or repeated."""
+    return batch.with_columns(
+        outcome=pl.lit("new"),
+        seq=pl.int_range(head.seq + 1, head.seq + 1 + pl.len(), dtype=pl.Int64),
+        differing=pl.lit([], dtype=pl.List(pl.String)),
+    )
 
 
 def new_records(classified: pl.DataFrame, head: ChainHead, recorded_at: str) -> pl.DataFrame:

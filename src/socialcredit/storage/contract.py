@@ -43,6 +43,8 @@ EVENT_COLUMNS = (
     "hash",
 )
 CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
+# The kernel's entry and standing columns plus provenance; storage may not import the
+# kernel, so tests/storage/test_caches.py holds these lists equal to the kernel's.
 ENTRY_CACHE_COLUMNS = (
     "subject",
     "event_id",
@@ -116,7 +118,7 @@ class Appended:
 
     @property
     def conflicts(self) -> pl.DataFrame:
-        """The rows that reuse a stored `(source, id)` with other content."""
+        """The rows whose `(source, id)` is stored, or earlier in the batch, with other content."""
         return self.outcomes.filter(pl.col("outcome") == "conflict")
 
 

@@ -1,7 +1,10 @@
 """The server store: PostgreSQL through psycopg 3, with COPY for every bulk insert.
 
-Appends lock the events table against other writers (readers go on) for the length of the
-transaction: the hash chain is one sequence, so two batches cannot be chained at once.
+An append locks the events table against other writers (readers go on) for the length of
+its transaction: the hash chain is one sequence, so two batches cannot be chained at once.
+Under that lock the stored records sharing a key with the batch are read (one query per
+source), outcomes and hashes are computed in Polars, and the new records are COPYed straight
+into `events`; no staging table is needed, since nothing else can insert meanwhile.
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ class PostgresStore(SqlStore):
     def __init__(self, url: str) -> None:
         self.where = _without_password(url)
         try:
-            self._connection = psycopg.connect(url, autocommit=True)
+            # No server-side prepared statements: a plan cached while the log was small
+            # (a scan of a near-empty table) turns quadratic once the log is large.
+            self._connection = psycopg.connect(url, autocommit=True, prepare_threshold=None)
             # Cached standings come back as UTC instants, whatever the server's default.
             self._connection.execute("SET TIME ZONE 'UTC'")
         except psycopg.Error as exc:
@@ -94,7 +99,8 @@ class PostgresStore(SqlStore):
                 )
 
     def _among(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
-        return f"{column} = ANY(?::text[])", [values]
+        # A semi-join on the unnested array: `= ANY(array)` would scan the array per row.
+        return f"{column} IN (SELECT unnest(?::text[]))", [values]
 
     def _migrations_table(self) -> str:
         return (

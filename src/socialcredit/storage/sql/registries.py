@@ -1,0 +1,176 @@
+"""Rulebook versions, sources, subjects and case actions in SQL: append-only registries."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from socialcredit.errors import PublishConflictError, RecordRejectedError
+from socialcredit.storage.appending import iso_text
+from socialcredit.storage.chain import canonical_json, content_hash
+from socialcredit.storage.contract import CASE_ACTION_COLUMNS, Published, Source
+from socialcredit.storage.frames import CASE_ACTION_SCHEMA, RULEBOOK_SCHEMA, SUBJECT_SCHEMA, typed
+from socialcredit.storage.sql.base import SqlBase
+
+__all__ = ["Registries"]
+
+_SOURCE = "id, name, trust, allowed, credential_hash"
+
+
+class Registries(SqlBase):
+    """Published rulebooks, the source and subject registries, and case actions."""
+
+    def publish_rulebook(
+        self, rulebook: str, version: str, effective: date, text: str, *, published_at: datetime
+    ) -> Published:
+        """Store a rulebook version's text; the same again is "exists", other text is refused."""
+        digest = content_hash(text)
+        with self._writing():
+            stored = self._fetch(
+                "SELECT effective, content_hash FROM rulebook_versions "
+                "WHERE rulebook = ? AND version = ?",
+                (rulebook, version),
+            )
+            if stored and tuple(stored[0]) == (effective.isoformat(), digest):
+                return Published(rulebook, version, digest, "exists")
+            if stored:
+                raise PublishConflictError(
+                    f"rulebook {rulebook} version {version} is already published with other "
+                    f"content (sha256 {stored[0][1]}, effective {stored[0][0]}); "
+                    "a published version never changes: publish the change as a new version"
+                )
+            self._execute(
+                "INSERT INTO rulebook_versions "
+                "(rulebook, version, effective, content_hash, text, published_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (rulebook, version, effective.isoformat(), digest, text, iso_text(published_at)),
+            )
+        return Published(rulebook, version, digest, "new")
+
+    def rulebook_versions(self, rulebook: str | None = None) -> pl.DataFrame:
+        """Published versions (all, or of one rulebook), by rulebook then effective date."""
+        where, params = ("WHERE rulebook = ?", [rulebook]) if rulebook else ("", [])
+        return self._read(
+            f"SELECT {', '.join(RULEBOOK_SCHEMA)} FROM rulebook_versions {where} "
+            "ORDER BY rulebook, effective, version",
+            params,
+            RULEBOOK_SCHEMA,
+        )
+
+    # --- sources and subjects -------------------------------------------------------------
+
+    def register_source(self, source: Source, *, registered_at: datetime) -> str:
+        """Add a source or a new version of it: "new", "updated", or "exists" if unchanged."""
+        with self._writing():
+            latest = self._fetch(
+                f"SELECT {_SOURCE}, version FROM sources WHERE id = ?", (source.id,)
+            )
+            if latest and _source(latest[0]) == source:
+                return "exists"
+            version = int(latest[0][-1]) + 1 if latest else 1
+            self._execute(
+                "INSERT INTO source_versions (source, version, name, trust, allowed, "
+                "credential_hash, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    source.id,
+                    version,
+                    source.name,
+                    source.trust,
+                    canonical_json(list(source.allowed)),
+                    source.credential_hash,
+                    iso_text(registered_at),
+                ),
+            )
+        return "updated" if latest else "new"
+
+    def sources(self) -> list[Source]:
+        """Every registered source as its latest version has it, by id."""
+        with self._translated():
+            return [
+                _source(row) for row in self._fetch(f"SELECT {_SOURCE} FROM sources ORDER BY id")
+            ]
+
+    def source(self, id: str) -> Source | None:
+        """One source as its latest version has it, or None."""
+        with self._translated():
+            found = self._fetch(f"SELECT {_SOURCE} FROM sources WHERE id = ?", (id,))
+        return _source(found[0]) if found else None
+
+    def register_subjects(self, subjects: pl.DataFrame, *, registered_at: datetime) -> int:
+        """Register subjects (`id`, `kind`); how many were new. A changed kind is refused."""
+        given = subjects.select("id", "kind").unique("id", keep="first", maintain_order=True)
+        with self._writing():
+            condition, params = self._among("id", given.get_column("id").to_list())
+            stored = typed(
+                self._fetch(
+                    f"SELECT id, kind, registered_at FROM subjects WHERE {condition}", params
+                ),
+                SUBJECT_SCHEMA,
+            )
+            clash = given.join(stored, on="id", suffix="_stored").filter(
+                pl.col("kind") != pl.col("kind_stored")
+            )
+            if not clash.is_empty():
+                id_, kind, was = clash.row(0)[:3]
+                raise RecordRejectedError(
+                    f"subject {id_} is registered as {was}, not {kind}; a subject's kind never "
+                    f"changes ({clash.height} such subject(s) in this batch, none registered)"
+                )
+            new = given.join(stored, on="id", how="anti").with_columns(
+                registered_at=pl.lit(iso_text(registered_at))
+            )
+            self._insert_frame("subjects", new)
+        return new.height
+
+    def subjects(self, ids: Iterable[str] | None = None) -> pl.DataFrame:
+        """Registered subjects (all, or these): `id`, `kind`, `registered_at`."""
+        condition, params = ("1 = 1", []) if ids is None else self._among("id", list(ids))
+        return self._read(
+            f"SELECT id, kind, registered_at FROM subjects WHERE {condition} ORDER BY id",
+            params,
+            SUBJECT_SCHEMA,
+        )
+
+    # --- case actions ---------------------------------------------------------------------
+
+    def append_case_actions(self, actions: pl.DataFrame) -> int:
+        """Append case actions (`kind`, `subject`, `ref`, `data` JSON text, `at`); how many."""
+        rows = actions.select(
+            "kind",
+            "subject",
+            pl.col("ref") if "ref" in actions.columns else pl.lit(None, pl.String).alias("ref"),
+            pl.col("data") if "data" in actions.columns else pl.lit("{}").alias("data"),
+            _iso(actions, "at"),
+        )
+        with self._writing():
+            self._insert_frame("case_actions", rows)
+        return rows.height
+
+    def case_actions_for(self, subjects: Iterable[str]) -> pl.DataFrame:
+        """Case actions about these subjects in the order they were appended."""
+        condition, params = self._among("subject", list(subjects))
+        return self._read(
+            f"SELECT {', '.join(CASE_ACTION_COLUMNS)} FROM case_actions "
+            f"WHERE {condition} ORDER BY seq",
+            params,
+            CASE_ACTION_SCHEMA,
+        )
+
+
+def _source(row: Sequence[Any]) -> Source:
+    id_, name, trust, allowed, credential_hash = row[:5]
+    return Source(id_, name, trust, tuple(json.loads(allowed)), credential_hash)
+
+
+def _iso(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """A time column as the store's ISO text: aware datetimes in UTC, text as given."""
+    dtype = frame.schema[name]
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is None:
+            raise ValueError(f"{name} must be timezone-aware")
+        return pl.col(name).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+    return pl.col(name).cast(pl.String)
