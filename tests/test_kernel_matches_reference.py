@@ -229,3 +229,23 @@ def test_entries_from_a_version_without_a_cap_do_not_use_up_a_later_cap() -> Non
     derived = derive_entries(_frame(rows, {}), plan)
     assert _kernel_rows(derived) == _rows(expected)
     assert [e.applied_points for e in expected][-2:] == [-30, -10]
+
+
+def test_events_at_one_moment_are_taken_in_source_and_id_order_in_every_such_run() -> None:
+    plan = PLANS["cn-371003-wendeng"]
+    beijing = timezone(timedelta(hours=8))
+    rows = [
+        {
+            "id": event_id,
+            "source": "a",
+            "subject": "s2",
+            "type": "civic.volunteer_hours",
+            "act": None,
+            "occurred_at": datetime(2020, 1, 1, hour, tzinfo=beijing),
+            "data": {"hours": hours},
+        }
+        for event_id, hour, hours in (("e2", 0, 0.5), ("e14", 0, 0.5), ("e17", 1, 4), ("e18", 1, 5))
+    ]
+    expected = reference.derive(_events(rows), plan, {})
+    derived = derive_entries(_frame(rows, {}), plan)
+    assert _kernel_rows(derived) == _rows(expected)

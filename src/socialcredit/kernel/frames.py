@@ -110,22 +110,20 @@ def _order(events: pl.DataFrame, live: I64, rule: I64, t: I64) -> tuple[I64, I64
     order = live[position]
     ties = tied(position, code, rule, t)
     if ties.size:
-        order[ties] = _by_event_keys(events, order[ties], code[ties], rule[position[ties]])
+        at = position[ties]
+        order[ties] = _by_event_keys(events, order[ties], code[ties], rule[at], t[at])
     return order, code
 
 
-def _by_event_keys(events: pl.DataFrame, rows: I64, code: I64, rule: I64) -> I64:
-    """Rows of equal (subject, rule, time) put in (source, id) order, runs kept in place."""
+def _by_event_keys(events: pl.DataFrame, rows: I64, code: I64, rule: I64, t: I64) -> I64:
+    """Rows in runs of equal (subject, rule, time), put in (source, id) order within each run.
+
+    The runs already follow one another by (code, rule, t), so sorting on those and then the
+    event keys keeps every run in its place.
+    """
     keyed = events.select("source", "id").gather(rows)
-    keyed = keyed.with_columns(_row=rows, _code=code, _rule=rule, _pos=np.arange(rows.size))
-    # Runs are contiguous and already ordered by (code, rule, t); t is equal within a run.
-    run = (
-        (pl.col("_code") != pl.col("_code").shift(1))
-        | (pl.col("_rule") != pl.col("_rule").shift(1))
-        | (pl.col("_pos") != pl.col("_pos").shift(1) + 1)
-    )
-    keyed = keyed.with_columns(_run=run.fill_null(True).cum_sum())
-    return keyed.sort("_run", "source", "id").get_column("_row").to_numpy().astype(np.int64)
+    keyed = keyed.with_columns(_row=rows, _code=code, _rule=rule, _t=t)
+    return keyed.sort("_code", "_rule", "_t", "source", "id").get_column("_row").to_numpy()
 
 
 def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepared:
