@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-__all__ = ["Entry", "Event", "Standing"]
+__all__ = ["ENTRY_COLUMNS", "STANDING_COLUMNS", "Entry", "Event", "Standing"]
 
 
 @dataclass(frozen=True)
@@ -77,3 +77,8 @@ class Standing:
     direct_grade: str | None
     points: int
     scored: bool
+
+
+# The column names of entry and standing frames, wherever they are made or kept.
+ENTRY_COLUMNS = tuple(f.name for f in fields(Entry))
+STANDING_COLUMNS = tuple(f.name for f in fields(Standing))

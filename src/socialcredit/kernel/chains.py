@@ -24,7 +24,7 @@ from socialcredit.kernel.scan import (
     combine,
     running,
 )
-from socialcredit.kernel.tables import RuleTable
+from socialcredit.kernel.tables import RuleTable, offsets_in
 from socialcredit.rules.model import ByField, ByMagnitude, Cumulative
 
 __all__ = ["chains", "running_totals"]
@@ -50,25 +50,12 @@ def running_totals(prepared: Prepared, table: RuleTable) -> tuple[F64, F64]:
     return values, before
 
 
-def _offsets(table: RuleTable) -> list[Duration]:
-    found: dict[str, Duration] = {}
-    for rule in table.rules.values():
-        v = rule.validity
-        if isinstance(v, Duration):
-            found.setdefault(v.polars_offset, v)
-        elif isinstance(v, ByMagnitude):
-            found.update((d.polars_offset, d) for _, d in v.bands)
-        elif isinstance(v, ByField):
-            found.update((d.polars_offset, d) for d in v.values.values())
-    return list(found.values())
-
-
-def _shifted(offsets: list[Duration], first: int, last: int) -> I64:
+def _shifted(offsets: list[str], first: int, last: int) -> I64:
     """Each local day from `first` to `last` (days since 1970) moved by each offset."""
     days = pl.int_range(first, last + 1, eager=True).cast(pl.Int32).cast(pl.Date)
     table = np.empty((max(len(offsets), 1), last - first + 1), np.int64)
     for i, offset in enumerate(offsets):
-        moved = days.dt.offset_by(offset.polars_offset)
+        moved = days.dt.offset_by(offset)
         table[i] = moved.cast(pl.Int32).to_numpy()
     return table
 
@@ -130,8 +117,8 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
     for key, rule in table.rules.items():
         repeat[key] = rule.repeat
         cap[key] = rule.cap.most if rule.cap else -1
-    offsets = _offsets(table)
-    index = {d.polars_offset: i for i, d in enumerate(offsets)}
+    offsets = offsets_in(table)
+    index = {offset: i for i, offset in enumerate(offsets)}
     live_t = prepared.t[prepared.order]
     first = int(live_t.min() // DAY) if live_t.size else 0
     last = int(live_t.max() // DAY) if live_t.size else 0

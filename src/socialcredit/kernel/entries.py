@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.kernel.chains import chains, running_totals
 from socialcredit.kernel.frames import Prepared, prepare_events
@@ -39,34 +40,10 @@ from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
 
-ENTRY_COLUMNS = [
-    "subject",
-    "event_id",
-    "source",
-    "type",
-    "rule",
-    "rulebook",
-    "kind",
-    "status",
-    "base_points",
-    "applied_points",
-    "grade",
-    "doubled",
-    "capped",
-    "valid_from",
-    "valid_until",
-    "ended_at",
-    "ended_by",
-]
 STATUS = {COUNTED: "counted", MINOR: "minor", SUPERSEDED: "superseded"}
 MOMENT = pl.Datetime("us")
 
 I64 = npt.NDArray[np.int64]
-
-
-def _by_key(table: RuleTable, column: str) -> I64:
-    values = table.frame.sort("key").get_column(column)
-    return np.asarray(values.fill_null(0).to_numpy(), np.int64)
 
 
 def _base(prepared: Prepared, table: RuleTable) -> I64:
@@ -74,7 +51,7 @@ def _base(prepared: Prepared, table: RuleTable) -> I64:
     kind by its expression over the rows of its rules only, cumulative tiers from running sums.
     """
     key = prepared.key
-    base = np.where(key >= 0, _by_key(table, "fixed_points")[np.maximum(key, 0)], 0)
+    base = np.where(key >= 0, table.array("fixed_points")[np.maximum(key, 0)], 0)
     by_points: dict[str, list[int]] = {}
     for k, rule in table.rules.items():
         if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
@@ -124,7 +101,7 @@ def _adult_days(prepared: Prepared, plan: Plan) -> I64:
 
 def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
     """COUNTED, or MINOR for a negative rule's event before the subject turned 18."""
-    negative = _by_key(table, "negative").astype(np.bool_)
+    negative = table.array("negative").astype(np.bool_)
     key = prepared.key
     minor = (key >= 0) & negative[np.maximum(key, 0)]
     minor &= prepared.t // DAY < _adult_days(prepared, plan)
@@ -133,26 +110,13 @@ def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
 
 def _rank(table: RuleTable) -> pl.Expr:
     """Act ranking: direct grade over points, worse grade first, then magnitude, then sign."""
-    grade = (
-        pl.col("_key").replace_strict(
-            dict(zip(*_keys_and(table, "kind"), strict=True)), return_dtype=pl.String
-        )
-        == "grade"
-    )
-    grade_rank = pl.col("_key").replace_strict(
-        dict(zip(*_keys_and(table, "grade_rank"), strict=True)), return_dtype=pl.Int64
-    )
+    grade = table.by_key("kind", pl.col("_key")) == "grade"
     magnitude = pl.col("_base").abs()
     return (
         grade.cast(pl.Int64) * (1 << 50)
-        + grade_rank.fill_null(0) * (1 << 40)
+        + table.by_key("grade_rank", pl.col("_key")).cast(pl.Int64).fill_null(0) * (1 << 40)
         + pl.when(grade).then(0).otherwise(magnitude * 2 + (pl.col("_base") < 0))
     )
-
-
-def _keys_and(table: RuleTable, column: str) -> tuple[list[int], list[object]]:
-    frame = table.frame.sort("key")
-    return frame.get_column("key").to_list(), frame.get_column(column).to_list()
 
 
 def _resolve_acts(
@@ -207,15 +171,6 @@ def _match_value(table: RuleTable) -> pl.Expr:
     return value
 
 
-def _subset(prepared: Prepared, table: RuleTable, rows: I64) -> pl.DataFrame:
-    names = dict(zip(*_keys_and(table, "rule"), strict=True))
-    return (
-        prepared.events.gather(rows)
-        .with_columns(_row=rows, _t=prepared.t[rows], _seg=prepared.seg[rows])
-        .with_columns(rule=pl.col("_key").replace_strict(names, default=None))
-    )
-
-
 def _repairs(
     prepared: Prepared, table: RuleTable, status: I64, until: I64, ended: I64, ender: I64
 ) -> pl.DataFrame:
@@ -227,9 +182,7 @@ def _repairs(
     repair_types = [table.types[t] for t in table.repairs.get_column("type").unique()]
     repairing = np.isin(prepared.type_code, repair_types) & (prepared.seg >= 0)
     events = np.flatnonzero(repairing & ~prepared.withdrawn)
-    is_grade = np.array(
-        [isinstance(table.rules[k].points, DirectGrade) for k in sorted(table.rules)] or [False]
-    )
+    is_grade = (table.frame.get_column("kind") == "grade").to_numpy()
     key = prepared.key
     grades = np.flatnonzero((key >= 0) & is_grade[np.maximum(key, 0)] & (status == COUNTED))
     if events.size == 0 or grades.size == 0:
@@ -240,7 +193,9 @@ def _repairs(
         .join(table.repairs, on=["seg", "type"], how="inner")
     )
     end = np.minimum(until[grades], ended[grades])
-    held = _subset(prepared, table, grades).with_columns(_end=end)
+    held = prepared.events.gather(grades).with_columns(
+        _row=grades, _t=prepared.t[grades], _end=end, rule=table.by_key("rule", pl.col("_key"))
+    )
     pairs = held.select(
         "subject",
         "rule",
@@ -340,18 +295,8 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
         .hstack(computed)
         .filter(pl.Series(live))
     )
-    lookup = table.frame.sort("key")
-    keys = lookup.get_column("key").to_list()
-
-    def by_key(column: str) -> pl.Expr:
-        values = lookup.get_column(column).to_list()
-        return pl.col("_key").replace_strict(keys, values, return_dtype=pl.String)
-
     frame = frame.with_columns(
-        rule=by_key("rule"),
-        rulebook=by_key("rulebook"),
-        kind=by_key("kind"),
-        grade=by_key("grade"),
+        *(table.by_key(c, pl.col("_key")).alias(c) for c in ("rule", "rulebook", "kind", "grade")),
         status=pl.col("status").replace_strict(STATUS, return_dtype=pl.String),
     ).select(ENTRY_COLUMNS)
     return pl.concat([frame, repairs], how="vertical") if repairs.height else frame

@@ -99,8 +99,9 @@ def _voided(events: pl.DataFrame) -> I64:
 
 
 def _order(events: pl.DataFrame, live: I64, rule: I64, t: I64) -> tuple[I64, I64]:
-    subject = events.get_column("subject").gather(live) if live.size < events.height else None
-    column = events.get_column("subject") if subject is None else subject
+    column = events.get_column("subject")
+    if live.size < events.height:
+        column = column.gather(live)
     h = column.hash(_SEEDS[0]).to_numpy()
     check = column.hash(_SEEDS[1]).to_numpy()
     position, code, distinct = ordered(h, check, rule, t, bucket_bits(live.size))

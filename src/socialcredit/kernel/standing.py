@@ -6,12 +6,11 @@ from datetime import datetime
 
 import polars as pl
 
+from socialcredit.domain.events import STANDING_COLUMNS
 from socialcredit.kernel.frames import local_time
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, Plan, Segment
 
 __all__ = ["STANDING_COLUMNS", "standings"]
-
-STANDING_COLUMNS = ["subject", "score", "grade", "direct_grade", "points", "scored"]
 
 
 def _at(as_of: datetime, plan: Plan) -> datetime:

@@ -21,7 +21,6 @@ from socialcredit.rules.model import (
     PerUnit,
     Progressive,
     Rule,
-    Validity,
 )
 from socialcredit.rules.plan import Plan
 
@@ -32,7 +31,8 @@ NUMERIC = pl.Float64
 
 @dataclass(frozen=True)
 class RuleTable:
-    """Every (segment, rule) of a plan as a row with a key, plus the rules by key."""
+    """Every (segment, rule) of a plan as a row of `frame` whose index is its key, plus the
+    rules by key, the repairs, and the arrays that find a row's key from its type."""
 
     frame: pl.DataFrame
     repairs: pl.DataFrame
@@ -41,6 +41,18 @@ class RuleTable:
     types: dict[str, int]
     key_of: npt.NDArray[np.int64]
     rule_of: npt.NDArray[np.int64]
+
+    def by_key(self, column: str, keys: pl.Expr) -> pl.Expr:
+        """Each rule key in `keys` replaced by that rule's value of a `frame` column."""
+        values = self.frame.get_column(column)
+        return keys.replace_strict(
+            self.frame.get_column("key"), values, default=None, return_dtype=values.dtype
+        )
+
+    def array(self, column: str) -> npt.NDArray[np.int64]:
+        """A numeric or boolean `frame` column as integers indexed by rule key (null: 0)."""
+        values = self.frame.get_column(column).fill_null(0).cast(pl.Int64)
+        return np.asarray(values.to_numpy(), np.int64)
 
     def keys_where(self, test: type | tuple[type, ...]) -> list[int]:
         """Keys of the rules whose points are of a kind."""
@@ -67,42 +79,28 @@ class RuleTable:
         return found - self.numeric_fields()
 
 
-def _row(
-    seg: int, key: int, rule: Rule, grade_rank: int | None, rule_code: int
-) -> dict[str, object]:
+def _row(key: int, rule: Rule, grade_rank: int | None) -> dict[str, object]:
     return {
-        "seg": seg,
-        "type": rule.on,
         "key": key,
         "rule": rule.id,
-        "_rid": rule_code,
         "rulebook": f"{rule.rulebook}@{rule.version}",
         "kind": "grade" if isinstance(rule.points, DirectGrade) else "points",
         "negative": rule.negative,
-        "repeat": rule.repeat,
         "grade": rule.points.grade if isinstance(rule.points, DirectGrade) else None,
         "grade_rank": grade_rank,
         "fixed_points": rule.points.points if isinstance(rule.points, Fixed) else None,
-        "cap_period": rule.cap.period if rule.cap else None,
-        "cap_most": rule.cap.most if rule.cap else None,
     }
 
 
 _SCHEMA = {
-    "seg": pl.Int32,
-    "type": pl.String,
     "key": pl.Int32,
     "rule": pl.String,
-    "_rid": pl.Int32,
     "rulebook": pl.String,
     "kind": pl.String,
     "negative": pl.Boolean,
-    "repeat": pl.Boolean,
     "grade": pl.String,
     "grade_rank": pl.Int32,
     "fixed_points": pl.Int64,
-    "cap_period": pl.String,
-    "cap_most": pl.Int64,
 }
 _REPAIR_SCHEMA = {
     "seg": pl.Int32,
@@ -120,7 +118,6 @@ def rule_table(plan: Plan) -> RuleTable:
     rows: list[dict[str, object]] = []
     repairs: list[dict[str, object]] = []
     rules: dict[int, Rule] = {}
-    codes: dict[str, int] = {}
     placed: list[tuple[int, Rule]] = []
     for seg, segment in enumerate(plan.segments):
         for rule in segment.rules:
@@ -133,8 +130,7 @@ def rule_table(plan: Plan) -> RuleTable:
                 if isinstance(rule.points, DirectGrade) and grades is not None
                 else None
             )
-            code = codes.setdefault(rule.id, len(codes))
-            rows.append(_row(seg, key, rule, rank, code))
+            rows.append(_row(key, rule, rank))
             if rule.repair:
                 repairs.append(
                     {
@@ -150,6 +146,7 @@ def rule_table(plan: Plan) -> RuleTable:
     named = {r.on for r in rules.values()} | {r.repair.on for r in rules.values() if r.repair}
     types = {on: i for i, on in enumerate(sorted(named))}
     key_of = np.full((len(plan.segments), max(len(types), 1)), -1, np.int64)
+    codes: dict[str, int] = {}  # one code per rule id, shared by its versions
     for key, (seg, rule) in enumerate(placed):
         key_of[seg, types[rule.on]] = key
     return RuleTable(
@@ -159,7 +156,7 @@ def rule_table(plan: Plan) -> RuleTable:
         starts=tuple(s.start for s in plan.segments),
         types=types,
         key_of=key_of,
-        rule_of=np.array([codes[r.id] for r in rules.values()] or [0], np.int64),
+        rule_of=np.array([codes.setdefault(r.id, len(codes)) for r in rules.values()] or [0]),
     )
 
 
@@ -199,21 +196,6 @@ def base_points(rule: Rule) -> pl.Expr:
         ]
         return pl.sum_horizontal(parts).cast(pl.Int64)
     return pl.lit(0, dtype=pl.Int64)
-
-
-def validity_offset(validity: Validity | None, applied: pl.Expr) -> pl.Expr:
-    """The validity of an entry as a Polars offset string (null: never expires)."""
-    if validity is None:
-        return pl.lit(None, dtype=pl.String)
-    if isinstance(validity, Duration):
-        return pl.lit(validity.polars_offset)
-    if isinstance(validity, ByMagnitude):
-        return _bands(applied.abs(), [(b, d.polars_offset) for b, d in validity.bands])
-    return pl.col(validity.field).replace_strict(
-        {k: d.polars_offset for k, d in validity.values.items()},
-        default=None,
-        return_dtype=pl.String,
-    )
 
 
 def offsets_in(table: RuleTable, keys: Iterable[int] | None = None) -> list[str]:

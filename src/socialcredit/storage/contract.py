@@ -17,6 +17,8 @@ from typing import Literal, Protocol, Self
 
 import polars as pl
 
+from socialcredit.domain.events import ENTRY_COLUMNS, STANDING_COLUMNS
+
 __all__ = [
     "CASE_ACTION_COLUMNS",
     "ENTRY_CACHE_COLUMNS",
@@ -33,6 +35,19 @@ __all__ = [
 
 # What a source sends; `(source, id)` is the idempotency key and the rest is compared.
 SENT_FIELDS = ("source", "id", "subject", "type", "occurred_at", "jurisdiction", "act", "data")
+EVENT_COLUMNS = (
+    "seq",
+    *SENT_FIELDS[:5],
+    "recorded_at",
+    *SENT_FIELDS[5:],
+    "status",
+    "prev_hash",
+    "hash",
+)
+CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
+# The entry and standing columns plus provenance.
+ENTRY_CACHE_COLUMNS = (*ENTRY_COLUMNS, "log_position", "rulebooks")
+STANDING_CACHE_COLUMNS = (*STANDING_COLUMNS, "as_of", "log_position", "rulebooks")
 EVENT_COLUMNS = (
     "seq",
     *SENT_FIELDS[:5],
