@@ -4,6 +4,7 @@
     ├── RulebookError                  a rulebook cannot be used; carries every Problem found
     ├── UnknownRulebookError           no rulebook with that id or path
     ├── EventError                     an event row is malformed (line, field, reason)
+    ├── MappingError                   a column mapping cannot be used; carries every Problem
     ├── IdentifierError                an identifier fails its format or checksum
     └── StoreError                     the store could not do what was asked
         ├── StoreUnavailableError      the database cannot be opened or reached
@@ -26,6 +27,7 @@ __all__ = [
     "AppendOnlyError",
     "EventError",
     "IdentifierError",
+    "MappingError",
     "Problem",
     "PublishConflictError",
     "RecordRejectedError",
@@ -77,6 +79,14 @@ class EventError(SocialCreditError):
     def __init__(self, line: int, field: str, reason: str) -> None:
         self.line, self.field, self.reason = line, field, reason
         super().__init__(f"line {line}: {field}: {reason}" if field else f"line {line}: {reason}")
+
+
+class MappingError(SocialCreditError):
+    """A column mapping cannot be used; `problems` names the file, line and key of each."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 class IdentifierError(SocialCreditError):

@@ -18,6 +18,7 @@ from socialcredit.storage import Store
 from socialcredit.storage.contract import ENTRY_CACHE_COLUMNS, STANDING_CACHE_COLUMNS
 
 AS_OF = datetime(2021, 1, 1, tzinfo=UTC)
+SCHEME = "cn-371003-wendeng"
 RULEBOOKS = ["cn-national@2017.1", "cn-371003-wendeng@2020.1"]
 
 
@@ -35,13 +36,16 @@ def everyone(evaluation: Evaluation) -> list[str]:
 
 
 def test_the_cache_tables_have_the_kernels_columns_plus_provenance() -> None:
-    assert (*ENTRY_COLUMNS, "log_position", "rulebooks") == ENTRY_CACHE_COLUMNS
-    assert (*STANDING_COLUMNS, "as_of", "log_position", "rulebooks") == STANDING_CACHE_COLUMNS
+    assert ("scheme", *ENTRY_COLUMNS, "log_position", "rulebooks") == ENTRY_CACHE_COLUMNS
+    assert ("scheme", *STANDING_COLUMNS, "as_of", "log_position", "rulebooks") == (
+        STANDING_CACHE_COLUMNS
+    )
 
 
 def test_caches_read_back_as_the_kernel_wrote_them(store: Store, evaluation: Evaluation) -> None:
     subjects = everyone(evaluation)
     store.replace_caches(
+        SCHEME,
         subjects,
         evaluation.entries,
         evaluation.standings,
@@ -64,6 +68,7 @@ def test_caches_read_back_as_the_kernel_wrote_them(store: Store, evaluation: Eva
 def test_replacing_one_subject_leaves_the_others(store: Store, evaluation: Evaluation) -> None:
     subjects = everyone(evaluation)
     store.replace_caches(
+        SCHEME,
         subjects,
         evaluation.entries,
         evaluation.standings,
@@ -76,7 +81,7 @@ def test_replacing_one_subject_leaves_the_others(store: Store, evaluation: Evalu
     mine = evaluation.entries.filter(pl.col("subject") == busiest).head(1)
     standing = evaluation.standings.filter(pl.col("subject") == busiest)
     store.replace_caches(
-        [busiest], mine, standing, as_of=AS_OF, log_position=43, rulebooks=RULEBOOKS
+        SCHEME, [busiest], mine, standing, as_of=AS_OF, log_position=43, rulebooks=RULEBOOKS
     )
     assert store.entries_for([busiest]).height == 1
     assert store.entries_for([busiest]).item(0, "log_position") == 43
@@ -91,6 +96,7 @@ def test_replacing_one_subject_leaves_the_others(store: Store, evaluation: Evalu
 def test_replacing_with_nothing_clears_a_subject(store: Store, evaluation: Evaluation) -> None:
     subjects = everyone(evaluation)
     store.replace_caches(
+        SCHEME,
         subjects,
         evaluation.entries,
         evaluation.standings,
@@ -99,6 +105,7 @@ def test_replacing_with_nothing_clears_a_subject(store: Store, evaluation: Evalu
         rulebooks=RULEBOOKS,
     )
     store.replace_caches(
+        SCHEME,
         subjects[:1],
         evaluation.entries.clear(),
         evaluation.standings.clear(),
@@ -117,6 +124,7 @@ def test_rows_for_a_subject_outside_the_replaced_set_are_refused(
     subjects = everyone(evaluation)
     with pytest.raises(ValueError, match="not being replaced"):
         store.replace_caches(
+            SCHEME,
             subjects[:1],
             evaluation.entries,
             evaluation.standings,
@@ -125,3 +133,62 @@ def test_rows_for_a_subject_outside_the_replaced_set_are_refused(
             rulebooks=RULEBOOKS,
         )
     assert store.standings_for(subjects).is_empty()
+
+
+def test_schemes_keep_their_own_caches(store: Store, evaluation: Evaluation) -> None:
+    subjects = everyone(evaluation)
+    for scheme in (SCHEME, "civic-rewards"):
+        store.replace_caches(
+            scheme,
+            subjects,
+            evaluation.entries,
+            evaluation.standings,
+            as_of=AS_OF,
+            log_position=1,
+            rulebooks=RULEBOOKS,
+        )
+    store.replace_caches(
+        "civic-rewards",
+        subjects,
+        evaluation.entries.clear(),
+        evaluation.standings.clear(),
+        as_of=AS_OF,
+        log_position=2,
+        rulebooks=RULEBOOKS,
+    )
+    assert store.standings_for(subjects, SCHEME).height == len(subjects)
+    assert store.standings_for(subjects, "civic-rewards").is_empty()
+    assert store.standings_for().get_column("scheme").unique().to_list() == [SCHEME]
+    store.drop_caches(keep=["civic-rewards"])
+    assert store.standings_for().is_empty()
+    assert store.entries_for().is_empty()
+
+
+def test_writes_inside_atomic_land_together_or_not_at_all(
+    store: Store, evaluation: Evaluation
+) -> None:
+    subjects = everyone(evaluation)
+
+    def replace(scheme: str) -> None:
+        store.replace_caches(
+            scheme,
+            subjects,
+            evaluation.entries,
+            evaluation.standings,
+            as_of=AS_OF,
+            log_position=1,
+            rulebooks=RULEBOOKS,
+        )
+
+    def fail_midway() -> None:
+        with store.atomic():
+            replace(SCHEME)
+            raise RuntimeError("midway")
+
+    with pytest.raises(RuntimeError, match="midway"):
+        fail_midway()
+    assert store.standings_for().is_empty()
+    with store.atomic():
+        replace(SCHEME)
+        replace("civic-rewards")
+    assert store.standings_for().height == 2 * len(subjects)

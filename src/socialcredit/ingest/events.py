@@ -132,8 +132,14 @@ def _ensure(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     )
 
 
-def typed_events(raw: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Rejection]]:
-    """The kernel's event frame from text rows, and a rejection for every unusable row."""
+def typed_events(
+    raw: pl.DataFrame, plan: Plan, *, repeats: bool = True
+) -> tuple[pl.DataFrame, list[Rejection]]:
+    """The kernel's event frame from text rows, and a rejection for every unusable row.
+
+    With `repeats`, a second row with the same (source, id) is rejected too; a store, which
+    settles repeats itself, turns that off.
+    """
     numeric, text, _ = _fields(plan)
     matched = {
         r.repair.match for g in plan.segments for r in g.rules if r.repair and r.repair.match
@@ -149,7 +155,8 @@ def typed_events(raw: pl.DataFrame, plan: Plan) -> tuple[pl.DataFrame, list[Reje
             pl.when(bad.fill_null(False)).then(pl.lit(i, dtype=pl.Int32)).otherwise(first_bad)
         )
     frame = frame.with_columns(_bad=first_bad)
-    frame = _duplicates(frame)
+    if repeats:
+        frame = _duplicates(frame)
     rejected = _rejections(frame.filter(pl.col("_bad").is_not_null()), checks)
     good = frame.filter(pl.col("_bad").is_null())
     numbers = sorted({n for s in numeric.values() for n in s})
@@ -181,7 +188,11 @@ def _rejections(bad: pl.DataFrame, checks: list[tuple[pl.Expr, str, pl.Expr]]) -
     field = pl.col("_bad").replace_strict(
         {i: name for i, (_, name, _) in enumerate(checks)} | {-1: "id"}, return_dtype=pl.String
     )
-    reason = pl.format("repeats the (source, id) of line {}", pl.col("_first"))
+    reason = (
+        pl.format("repeats the (source, id) of line {}", pl.col("_first"))
+        if "_first" in bad.columns
+        else pl.lit(None, dtype=pl.String)
+    )
     for i, (_, _, why) in enumerate(checks):
         reason = pl.when(pl.col("_bad") == i).then(why).otherwise(reason)
     rows = bad.select("_line", field.alias("field"), reason.alias("reason")).sort("_line")

@@ -1,128 +1,87 @@
-"""Read event files (NDJSON, CSV) into a frame of text columns with source line numbers.
+"""Read event files (NDJSON, JSON, CSV, Parquet, XML) into a frame of text columns.
 
-Every column comes back as text, `_line` holds the 1-based line of each row, and lines that
-cannot be parsed at all come back separately as rejections, so one bad line never stops
-the rest. Typing and checking against a rulebook happen in `ingest.events`.
+Every column comes back as text, `_line` holds where each row came from (the line in a text
+file, the row number in Parquet), and rows that cannot be parsed at all come back
+separately as rejections, so one bad row never stops the rest. Typing and checking against
+a rulebook happen in `ingest.events`; renaming a foreign export's columns in `ingest.mapping`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+import codecs
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 
-__all__ = ["FORMATS", "Rejection", "read_events_file"]
+from socialcredit.ingest.formats.csvtable import read_csv
+from socialcredit.ingest.formats.jsonarray import read_json_array
+from socialcredit.ingest.formats.ndjson import read_ndjson
+from socialcredit.ingest.formats.parquet import read_parquet
+from socialcredit.ingest.formats.textframe import TOP_LEVEL, Rejection, empty_frame
+from socialcredit.ingest.formats.xmlevents import read_xml
 
-FORMATS = ("ndjson", "csv")
-TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
+__all__ = ["FORMATS", "TOP_LEVEL", "Rejection", "format_of", "read_events_file"]
 
+FORMATS = ("ndjson", "json", "csv", "parquet", "xml")
+EXTENSIONS = {
+    "ndjson": "ndjson",
+    "jsonl": "ndjson",
+    "json": "json",
+    "csv": "csv",
+    "parquet": "parquet",
+    "pq": "parquet",
+    "xml": "xml",
+}
 
-@dataclass(frozen=True)
-class Rejection:
-    """One input row that was not used: where it is and why."""
-
-    line: int
-    field: str
-    reason: str
-
-    def __str__(self) -> str:
-        return (
-            f"line {self.line}: {self.field}: {self.reason}"
-            if self.field
-            else (f"line {self.line}: {self.reason}")
-        )
+Reader = Callable[[Path], tuple[pl.DataFrame, list[Rejection]]]
 
 
 def format_of(path: Path) -> str:
     """The event format from the file's extension."""
     suffix = path.suffix.lower().lstrip(".")
-    if suffix in ("ndjson", "jsonl"):
-        return "ndjson"
-    if suffix == "csv":
-        return "csv"
-    raise ValueError(f"{path}: cannot tell the format from {path.suffix!r}; use .ndjson or .csv")
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    known = ", ".join(f".{e}" for e in EXTENSIONS)
+    raise ValueError(f"{path}: cannot tell the format from {path.suffix!r}; use {known}")
 
 
-def _scalar_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value if isinstance(value, str) else json.dumps(value)
+def _bytes(path: Path) -> bytes:
+    # Spreadsheet programs often start UTF-8 exports with a byte order mark; it is not data.
+    return path.read_bytes().removeprefix(codecs.BOM_UTF8)
 
 
-def _flatten(record: dict[str, object]) -> dict[str, str | None]:
-    row = {k: _scalar_text(v) for k, v in record.items() if k != "data"}
-    data = record.get("data")
-    if isinstance(data, dict):
-        row.update({k: _scalar_text(v) for k, v in data.items() if k not in TOP_LEVEL})
-    return row
+def _utf8(read: Callable[[bytes, str], tuple[pl.DataFrame, list[Rejection]]]) -> Reader:
+    """A reader of UTF-8 text, for which a file in another encoding is one rejection."""
 
-
-def _read_ndjson_fast(text: str) -> pl.DataFrame | None:
-    """The whole file through Polars' reader; None if any line needs the careful path."""
-    lines = pl.Series(text.split("\n"))
-    numbers = (lines.str.strip_chars() != "").arg_true() + 1
-    try:
-        frame = pl.read_ndjson(text.encode(), infer_schema_length=None)
-    except (pl.exceptions.PolarsError, ValueError):
-        return None
-    if frame.height != len(numbers):
-        return None
-    if "data" in frame.columns:
-        if not isinstance(frame.schema["data"], pl.Struct):
-            return None
-        data = frame.get_column("data").struct.unnest()
-        data = data.select([c for c in data.columns if c not in TOP_LEVEL])
-        frame = frame.drop("data").hstack(data)
-    if any(isinstance(t, pl.List | pl.Struct | pl.Array) for t in frame.dtypes):
-        return None
-    frame = frame.with_columns(pl.all().cast(pl.String))
-    return frame.with_columns(_line=numbers.cast(pl.Int64))
-
-
-def _read_ndjson(text: str) -> tuple[pl.DataFrame, list[Rejection]]:
-    fast = _read_ndjson_fast(text)
-    if fast is not None:
-        return fast, []
-    # The careful path decodes line by line, so that a malformed line is reported with its
-    # number and skipped; Polars' reader fails the whole file on one bad line.
-    rows, rejected = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+    def reader(path: Path) -> tuple[pl.DataFrame, list[Rejection]]:
+        raw = _bytes(path)
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            rejected.append(Rejection(number, "", f"not valid JSON: {exc.msg}"))
-            continue
-        if not isinstance(record, dict):
-            rejected.append(Rejection(number, "", "each line must be a JSON object"))
-            continue
-        rows.append({**_flatten(record), "_line": str(number)})
-    if not rows:
-        return pl.DataFrame({"_line": []}, schema={"_line": pl.Int64}), rejected
-    frame = pl.DataFrame(rows, infer_schema_length=None)
-    frame = frame.with_columns(pl.all().cast(pl.String))
-    return frame.with_columns(pl.col("_line").cast(pl.Int64)), rejected
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            reason = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+            return empty_frame(), [Rejection(line, "", reason)]
+        return read(raw, text)
+
+    return reader
 
 
-def _read_csv(path: Path) -> tuple[pl.DataFrame, list[Rejection]]:
-    frame = pl.read_csv(path, infer_schema=False)
-    frame = frame.rename(
-        {c: c.removeprefix("data.") for c in frame.columns if c.startswith("data.")}
-    )
-    frame = frame.with_columns(pl.col(pl.String).replace("", None))
-    return frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64)), []
+READERS: dict[str, Reader] = {
+    "ndjson": _utf8(lambda _, text: read_ndjson(text)),
+    "json": _utf8(lambda raw, _: read_json_array(raw)),
+    "csv": _utf8(lambda _, text: read_csv(text)),
+    "parquet": read_parquet,
+    "xml": read_xml,
+}
 
 
 def read_events_file(path: Path, fmt: str | None = None) -> tuple[pl.DataFrame, list[Rejection]]:
-    """Rows of an event file as text columns plus `_line`, and the unparseable lines."""
+    """Rows of an event file as text columns plus `_line`, and the unparseable rows.
+
+    `fmt` (one of FORMATS) overrides the format the extension implies.
+    """
     fmt = fmt or format_of(path)
-    if fmt == "csv":
-        return _read_csv(path)
-    if fmt == "ndjson":
-        return _read_ndjson(path.read_text(encoding="utf-8"))
-    raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt not in READERS:
+        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    return READERS[fmt](path)

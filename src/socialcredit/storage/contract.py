@@ -10,6 +10,7 @@ or not at all. Bulk data goes in and out as Polars frames.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
@@ -45,54 +46,9 @@ EVENT_COLUMNS = (
     "hash",
 )
 CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
-# The entry and standing columns plus provenance.
-ENTRY_CACHE_COLUMNS = (*ENTRY_COLUMNS, "log_position", "rulebooks")
-STANDING_CACHE_COLUMNS = (*STANDING_COLUMNS, "as_of", "log_position", "rulebooks")
-EVENT_COLUMNS = (
-    "seq",
-    *SENT_FIELDS[:5],
-    "recorded_at",
-    *SENT_FIELDS[5:],
-    "status",
-    "prev_hash",
-    "hash",
-)
-CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
-# The kernel's entry and standing columns plus provenance; storage may not import the
-# kernel, so tests/storage/test_caches.py holds these lists equal to the kernel's.
-ENTRY_CACHE_COLUMNS = (
-    "subject",
-    "event_id",
-    "source",
-    "type",
-    "rule",
-    "rulebook",
-    "kind",
-    "status",
-    "base_points",
-    "applied_points",
-    "grade",
-    "doubled",
-    "capped",
-    "valid_from",
-    "valid_until",
-    "ended_at",
-    "ended_by",
-    "log_position",
-    "rulebooks",
-)
-STANDING_CACHE_COLUMNS = (
-    "subject",
-    "score",
-    "grade",
-    "direct_grade",
-    "points",
-    "scored",
-    "as_of",
-    "log_position",
-    "rulebooks",
-)
-
+# The entry and standing columns under the scheme that derived them, plus provenance.
+ENTRY_CACHE_COLUMNS = ("scheme", *ENTRY_COLUMNS, "log_position", "rulebooks")
+STANDING_CACHE_COLUMNS = ("scheme", *STANDING_COLUMNS, "as_of", "log_position", "rulebooks")
 Outcome = Literal["new", "exists", "conflict"]
 
 
@@ -181,6 +137,10 @@ class Store(Protocol):
     def migrations(self) -> pl.DataFrame:
         """Applied schema migrations: `number`, `name`, `applied_at`."""
 
+    def atomic(self) -> AbstractContextManager[None]:
+        """Group several writes into one transaction: every one of them lands, or none.
+        Writes inside it join it instead of committing on their own."""
+
     # --- events ---------------------------------------------------------------------------
 
     def append_events(self, events: pl.DataFrame, *, recorded_at: datetime) -> Appended:
@@ -258,6 +218,7 @@ class Store(Protocol):
 
     def replace_caches(
         self,
+        scheme: str,
         subjects: Iterable[str],
         entries: pl.DataFrame,
         standings: pl.DataFrame,
@@ -266,10 +227,20 @@ class Store(Protocol):
         log_position: int,
         rulebooks: Sequence[str],
     ) -> None:
-        """Replace the cached entries and standings of these subjects in one transaction."""
+        """Replace the cached entries and standings of these subjects under one scheme (a
+        rulebook id), in one transaction."""
 
-    def entries_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Cached entries of these subjects, with their provenance."""
+    def entries_for(
+        self, subjects: Iterable[str] | None = None, scheme: str | None = None
+    ) -> pl.DataFrame:
+        """Cached entries of these subjects (or of all), under one scheme or all, with their
+        provenance, by scheme, subject and time."""
 
-    def standings_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Cached standings of these subjects, with their provenance."""
+    def standings_for(
+        self, subjects: Iterable[str] | None = None, scheme: str | None = None
+    ) -> pl.DataFrame:
+        """Cached standings of these subjects (or of all), under one scheme or all, with
+        their provenance, by scheme and subject."""
+
+    def drop_caches(self, keep: Iterable[str] = ()) -> None:
+        """Remove every cached entry and standing of the schemes not in `keep`."""

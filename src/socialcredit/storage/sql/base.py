@@ -26,6 +26,7 @@ class SqlBase(ABC):
 
     dialect: str
     where: str  # the database as the user named it, for messages
+    _open_transactions = 0
 
     # --- what a backend supplies ----------------------------------------------------------
 
@@ -87,9 +88,27 @@ class SqlBase(ABC):
         self.close()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
-        with self._translated(), self._transaction():
+    def atomic(self) -> Iterator[None]:
+        """Group several writes into one transaction: every one of them lands, or none."""
+        with self._writing():
             yield
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        # A write inside `atomic` joins the open transaction instead of opening its own.
+        if self._open_transactions:
+            self._open_transactions += 1
+            try:
+                yield
+            finally:
+                self._open_transactions -= 1
+            return
+        with self._translated(), self._transaction():
+            self._open_transactions = 1
+            try:
+                yield
+            finally:
+                self._open_transactions = 0
 
     def _migrate(self) -> None:
         """Apply the pending migrations; a store that cannot be migrated is closed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 import polars as pl
 
@@ -20,6 +21,7 @@ class Caches(SqlBase):
 
     def replace_caches(
         self,
+        scheme: str,
         subjects: Iterable[str],
         entries: pl.DataFrame,
         standings: pl.DataFrame,
@@ -42,35 +44,62 @@ class Caches(SqlBase):
                 raise ValueError(
                     f"{label} for subjects not being replaced: {strays.head(3).to_list()}"
                 )
-        entries = entries.select(*ENTRY_CACHE_COLUMNS[:-2], **provenance)
+        entries = entries.select(
+            pl.lit(scheme).alias("scheme"), *ENTRY_CACHE_COLUMNS[1:-2], **provenance
+        )
         standings = standings.select(
-            *STANDING_CACHE_COLUMNS[:-3],
+            pl.lit(scheme).alias("scheme"),
+            *STANDING_CACHE_COLUMNS[1:-3],
             as_of=pl.lit(as_of).dt.convert_time_zone("UTC"),
             **provenance,
         )
         with self._writing():
             condition, params = self._among("subject", names)
-            self._execute(f"DELETE FROM entries WHERE {condition}", params)
-            self._execute(f"DELETE FROM standings WHERE {condition}", params)
+            for table in ("entries", "standings"):
+                self._execute(
+                    f"DELETE FROM {table} WHERE scheme = ? AND {condition}", [scheme, *params]
+                )
             self._insert_frame("entries", entries)
             self._insert_frame("standings", standings)
 
-    def entries_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Cached entries of these subjects, with their provenance."""
-        condition, params = self._among("subject", list(subjects))
+    def entries_for(
+        self, subjects: Iterable[str] | None = None, scheme: str | None = None
+    ) -> pl.DataFrame:
+        """Cached entries of these subjects (or all), under one scheme (or all)."""
+        condition, params = self._which(subjects, scheme)
         return self._read(
             f"SELECT {', '.join(ENTRY_CACHE_COLUMNS)} FROM entries WHERE {condition} "
-            "ORDER BY subject, valid_from, source, event_id, rule",
+            "ORDER BY scheme, subject, valid_from, source, event_id, rule",
             params,
             ENTRY_CACHE_SCHEMA,
         )
 
-    def standings_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Cached standings of these subjects, with their provenance."""
-        condition, params = self._among("subject", list(subjects))
+    def standings_for(
+        self, subjects: Iterable[str] | None = None, scheme: str | None = None
+    ) -> pl.DataFrame:
+        """Cached standings of these subjects (or all), under one scheme (or all)."""
+        condition, params = self._which(subjects, scheme)
         return self._read(
             f"SELECT {', '.join(STANDING_CACHE_COLUMNS)} FROM standings "
-            f"WHERE {condition} ORDER BY subject",
+            f"WHERE {condition} ORDER BY scheme, subject",
             params,
             STANDING_CACHE_SCHEMA,
         )
+
+    def drop_caches(self, keep: Iterable[str] = ()) -> None:
+        """Remove every cached entry and standing of the schemes not in `keep`."""
+        condition, params = self._among("scheme", list(keep))
+        with self._writing():
+            for table in ("entries", "standings"):
+                self._execute(f"DELETE FROM {table} WHERE NOT ({condition})", params)
+
+    def _which(self, subjects: Iterable[str] | None, scheme: str | None) -> tuple[str, list[Any]]:
+        conditions, params = ["1 = 1"], []
+        if subjects is not None:
+            condition, among = self._among("subject", list(subjects))
+            conditions.append(condition)
+            params += among
+        if scheme is not None:
+            conditions.append("scheme = ?")
+            params.append(scheme)
+        return " AND ".join(conditions), params

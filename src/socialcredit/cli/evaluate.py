@@ -1,150 +1,24 @@
-"""The `socialcredit` command: parse arguments, call a service, render the result."""
+"""`socialcredit evaluate` and `socialcredit demo`: scoring without a store."""
 
 from __future__ import annotations
 
 import json
-import sys
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from socialcredit import __version__
-from socialcredit.errors import RulebookError, SocialCreditError
-from socialcredit.rules.plan import Plan
+from socialcredit.cli.app import app, err, fail, out, parse_as_of
+from socialcredit.cli.rulebooks import load_plan
+from socialcredit.errors import SocialCreditError
 from socialcredit.services.evaluate import Evaluation, evaluate_file
-from socialcredit.services.rulebooks import bundled_catalog, check_files, plan_for
 from socialcredit.simulate import demo as demo_service
 
-__all__ = ["app", "main"]
-
-app = typer.Typer(
-    help="socialcredit: published rulebooks, explained scores, due process.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-rulebook_app = typer.Typer(help="Check and list rulebooks.", no_args_is_help=True)
-app.add_typer(rulebook_app, name="rulebook")
-out = Console()
-err = Console(stderr=True)
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _version(value: bool) -> None:
-    if value:
-        out.print(f"socialcredit {__version__}")
-        raise typer.Exit
-
-
-@app.callback()
-def _root(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """socialcredit: published rulebooks, explained scores, due process."""
-
-
-def parse_as_of(text: str, timezone: str) -> datetime:
-    """A date (the end of that day in the rulebook's timezone) or an ISO datetime."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        day = None
-    if day is not None and len(text) == 10:
-        next_midnight = datetime.combine(day + timedelta(days=1), time(), ZoneInfo(timezone))
-        return next_midnight - timedelta(microseconds=1)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        _fail(
-            f"--as-of {text!r} is not a date (2025-03-01) or a datetime with offset "
-            "(2025-03-01T12:00:00+08:00)"
-        )
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
-
-
-def _load_plan(rulebook: str) -> Plan:
-    try:
-        return plan_for(rulebook)
-    except RulebookError as exc:
-        for problem in exc.problems:
-            err.print(str(problem), highlight=False, soft_wrap=True)
-        _fail(f"rulebook {rulebook} has {len(exc.problems)} problem(s)")
-    except SocialCreditError as exc:
-        _fail(str(exc))
-
-
-@rulebook_app.command("check")
-def rulebook_check(
-    paths: Annotated[list[Path], typer.Argument(help="Rulebook TOML files to check.")],
-) -> None:
-    """Check rulebook files: format, safeguards, extends. Exit 1 listing every problem."""
-    problems = check_files(paths)
-    for problem in problems:
-        err.print(str(problem), highlight=False, soft_wrap=True)
-    if problems:
-        err.print(f"{len(problems)} problem(s) in {len(paths)} file(s)")
-        raise typer.Exit(1)
-    out.print(f"ok: {len(paths)} file(s) keep every safeguard", highlight=False)
-
-
-@rulebook_app.command("list")
-def rulebook_list(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-) -> None:
-    """List the bundled rulebooks and their versions."""
-    catalog = bundled_catalog()
-    rows = []
-    for rulebook_id, versions in sorted(catalog.books.items()):
-        for v in versions:
-            rows.append(
-                {
-                    "id": rulebook_id,
-                    "version": v.version,
-                    "effective": v.effective.isoformat(),
-                    "extends": v.extends,
-                    "membership": v.membership,
-                    "rules": len(v.rules),
-                    "lists": len(v.lists),
-                    "title": v.title,
-                }
-            )
-    if as_json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-        return
-    table = Table("id", "version", "effective", "extends", "membership", "rules", "lists", "title")
-    for row in rows:
-        table.add_row(
-            *(
-                str(row[k] if row[k] is not None else "")
-                for k in (
-                    "id",
-                    "version",
-                    "effective",
-                    "extends",
-                    "membership",
-                    "rules",
-                    "lists",
-                    "title",
-                )
-            )
-        )
-    out.print(table)
+__all__ = ["demo", "evaluate"]
 
 
 def _iso(column: str, timezone: str) -> pl.Expr:
@@ -232,17 +106,17 @@ def evaluate(
     explain: Annotated[bool, typer.Option(help="Include every entry and why.")] = False,
 ) -> None:
     """Score subjects straight from an event file, without a store."""
-    plan = _load_plan(rulebook)
+    plan = load_plan(rulebook)
     moment = parse_as_of(as_of, plan.timezone)
     if plan.segment_at(moment.astimezone(ZoneInfo(plan.timezone)).date()) is None:
-        _fail(
+        fail(
             f"no version of {plan.rulebook} is in force at {as_of} (the first took effect "
             f"{plan.segments[0].start})"
         )
     try:
         evaluation = evaluate_file(events, plan, moment.astimezone(UTC))
     except (SocialCreditError, ValueError, OSError) as exc:
-        _fail(f"{events}: {exc}")
+        fail(f"{events}: {exc}")
     for rejection in evaluation.rejected:
         where = f"{rejection.field}: " if rejection.field else ""
         err.print(
@@ -306,12 +180,3 @@ def _render_demo(result: demo_service.DemoResult) -> None:
         "--as-of 2025-01-01 --explain",
         highlight=False,
     )
-
-
-def main() -> None:
-    """Entry point of the `socialcredit` script."""
-    try:
-        app()
-    except SocialCreditError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)

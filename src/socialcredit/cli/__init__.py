@@ -1,0 +1,21 @@
+"""The `socialcredit` command: parse arguments, call a service, render the result."""
+
+from __future__ import annotations
+
+import sys
+
+from socialcredit.cli import evaluate, ledger, reading, rulebooks
+from socialcredit.cli.app import app, err
+from socialcredit.errors import SocialCreditError
+
+__all__ = ["app", "main"]
+_COMMANDS = (evaluate, ledger, reading, rulebooks)
+
+
+def main() -> None:
+    """Entry point of the `socialcredit` script."""
+    try:
+        app()
+    except SocialCreditError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,62 @@
+"""NDJSON: one event object per line; `_line` is the line of the object."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from socialcredit.ingest.formats.textframe import (
+    LINE,
+    Rejection,
+    as_text,
+    flatten_record,
+    rows_frame,
+    unnest_data,
+)
+
+__all__ = ["read_ndjson"]
+
+
+def _fast(text: str) -> pl.DataFrame | None:
+    """The whole file through Polars' reader; None if any line needs the careful path."""
+    lines = pl.Series(text.split("\n")).str.strip_chars()
+    numbers = (lines != "").arg_true() + 1
+    try:
+        frame = pl.read_ndjson(text.encode(), infer_schema_length=None)
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    if frame.height != len(numbers):
+        return None
+    if "data" in frame.columns and not isinstance(frame.schema["data"], pl.Struct):
+        return None
+    frame = unnest_data(frame)
+    # Nested values are left to the careful path, which writes them as the JSON they were.
+    if any(t.is_nested() for t in frame.dtypes):
+        return None
+    return as_text(frame.with_columns(numbers.cast(pl.Int64).alias(LINE)))
+
+
+def read_ndjson(text: str) -> tuple[pl.DataFrame, list[Rejection]]:
+    """Rows of NDJSON text, and a rejection for each line that is not a JSON object."""
+    fast = _fast(text)
+    if fast is not None:
+        return fast, []
+    # The careful path decodes line by line, so that a malformed line is reported with its
+    # number and skipped; Polars' reader fails the whole file on one bad line.
+    rows, lines, rejected = [], [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            rejected.append(Rejection(number, "", f"not valid JSON: {exc.msg}"))
+            continue
+        row = flatten_record(record) if isinstance(record, dict) else "not a JSON object"
+        if isinstance(row, str):
+            rejected.append(Rejection(number, "", row))
+            continue
+        rows.append(row)
+        lines.append(number)
+    return rows_frame(rows, lines), rejected

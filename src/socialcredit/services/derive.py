@@ -1,0 +1,168 @@
+"""From stored facts to entries and standings: what counts, decoded for the kernel, derived.
+
+Stored events carry their data as canonical JSON text; a scheme reads the fields its rules
+name. An event counts once it is accepted: recorded from a trusted source, or pending
+(from a low-trust source) and then approved by a reviewer or corroborated by an event from
+another source about the same subject and act. A rejected pending event never counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from socialcredit.ingest.events import typed_events
+from socialcredit.ingest.readers import Rejection
+from socialcredit.kernel.entries import derive_entries
+from socialcredit.kernel.standing import standings
+from socialcredit.services.schemes import Scheme
+from socialcredit.storage import Store
+
+__all__ = [
+    "DERIVATION_COLUMNS",
+    "Derived",
+    "counting_events",
+    "derive",
+    "effective",
+    "refresh_caches",
+    "scheme_events",
+]
+
+STANDINGS_SCHEMA = {
+    "subject": pl.String,
+    "score": pl.Int64,
+    "grade": pl.String,
+    "direct_grade": pl.String,
+    "points": pl.Int64,
+    "scored": pl.Boolean,
+}
+# The stored columns derivation reads (`events_for` has these and more).
+DERIVATION_COLUMNS = (
+    "seq",
+    "source",
+    "id",
+    "subject",
+    "type",
+    "occurred_at",
+    "jurisdiction",
+    "act",
+    "data",
+    "status",
+    "review",
+)
+TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
+
+
+@dataclass(frozen=True)
+class Derived:
+    """One scheme's entries and standings for some subjects, and the stored events it could
+    not score (a rulebook published later may want a field older events lack)."""
+
+    scheme: Scheme
+    events: pl.DataFrame  # the kernel's typed event frame
+    entries: pl.DataFrame
+    standings: pl.DataFrame
+    unscorable: list[Rejection]
+
+
+def effective(stored: pl.DataFrame) -> pl.Expr:
+    """Whether each stored event (`events_for` columns, with `review`) counts, among events
+    none of which a reviewer rejected."""
+    corroborated = pl.col("act").is_not_null() & (
+        pl.col("source").n_unique().over("subject", "act") > 1
+    )
+    return (
+        (pl.col("status") == "accepted")
+        | (pl.col("review") == "approve")
+        | ((pl.col("status") == "pending") & pl.col("review").is_null() & corroborated)
+    )
+
+
+def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
+    """The stored events that count (see the module docstring)."""
+    considered = stored.filter((pl.col("review") != "reject").fill_null(True))
+    return considered.filter(effective(considered))
+
+
+def scheme_events(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
+    """Stored events a scheme considers, as the text rows `typed_events` reads, with `seq`
+    as `_line`: types its rules know, jurisdictions of its chain or none."""
+    plan = scheme.plan
+    fields = {name for names in plan.fields_by_type().values() for name in names}
+    fields |= {
+        r.repair.match for s in plan.segments for r in s.rules if r.repair and r.repair.match
+    }
+    fields.add("target")
+    mine = stored.filter(
+        pl.col("type").is_in(sorted(plan.known_types()))
+        & (
+            pl.col("jurisdiction").is_null()
+            | pl.col("jurisdiction").is_in(sorted(scheme.jurisdictions))
+        )
+    )
+    return mine.select(
+        *TOP_LEVEL,
+        *(pl.col("data").str.json_path_match(f"$.{name}").alias(name) for name in sorted(fields)),
+        _line=pl.col("seq"),
+    )
+
+
+def in_force(scheme: Scheme, as_of: datetime) -> bool:
+    """Whether a version of the scheme is in force at `as_of` (local date)."""
+    day = as_of.astimezone(ZoneInfo(scheme.plan.timezone)).date()
+    return scheme.plan.segment_at(day) is not None
+
+
+def derive(stored: pl.DataFrame, scheme: Scheme, as_of: datetime) -> Derived:
+    """Entries and standings under one scheme from stored events (`events_for` columns).
+
+    Every subject with an event the scheme considers gets a standing, even if none of
+    those events counts yet (pending ones); before the scheme's first version takes effect
+    nobody has one.
+    """
+    rows = scheme_events(counting_events(stored), scheme)
+    events, unscorable = typed_events(rows, scheme.plan, repeats=False)
+    entries = derive_entries(events, scheme.plan)
+    if in_force(scheme, as_of):
+        subjects = scheme_events(stored, scheme).get_column("subject").unique()
+        result = standings(events, entries, scheme.plan, as_of, subjects)
+    else:
+        result = pl.DataFrame(schema=STANDINGS_SCHEMA)
+    return Derived(scheme, events, entries, result, unscorable)
+
+
+def refresh_caches(
+    store: Store,
+    schemes: Sequence[Scheme],
+    subjects: Sequence[str],
+    as_of: datetime,
+    *,
+    stored: pl.DataFrame | None = None,
+) -> list[Derived]:
+    """Re-derive these subjects under every scheme and replace their caches, in the caller's
+    transaction if there is one. `stored`, if given, holds every stored event of these
+    subjects (a caller that has them in hand saves reading them back). Returns what was
+    derived."""
+    if not subjects:
+        return []
+    if stored is None:
+        stored = store.events_for(subjects)
+    position = store.head().seq
+    done = []
+    for scheme in schemes:
+        derived = derive(stored, scheme, as_of)
+        store.replace_caches(
+            scheme.id,
+            subjects,
+            derived.entries,
+            derived.standings,
+            as_of=as_of,
+            log_position=position,
+            rulebooks=scheme.versions,
+        )
+        done.append(derived)
+    return done
