@@ -99,7 +99,12 @@ def _print_table(evaluation: Evaluation, explain: bool) -> None:
 def evaluate(
     rulebook: Annotated[str, typer.Option(help="A bundled rulebook id or a TOML file.")],
     events: Annotated[
-        Path, typer.Option(help="Events as .ndjson or .csv.", exists=True, dir_okay=False)
+        Path,
+        typer.Option(
+            help="Events: NDJSON, JSON, CSV, Parquet or XML (by extension).",
+            exists=True,
+            dir_okay=False,
+        ),
     ],
     as_of: Annotated[str, typer.Option(help="A date (end of that day) or a datetime with offset.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per subject.")] = False,
