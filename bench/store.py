@@ -17,7 +17,8 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,6 +31,70 @@ from socialcredit.storage.contract import EVENT_COLUMNS
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 DATA_FIELDS = ["amount_cny", "months", "value_cny", "hours", "level", "case_no", "years"]
+EVENTS_INSERT = (
+    f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
+)
+EVENTS_COPY = f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN (FORMAT csv)"
+
+
+# --- the bare inserts, shared with bench/ingest.py ----------------------------------------------
+
+
+def bare_sqlite(path: str) -> sqlite3.Connection:
+    """A plain connection to a store's file, durable as the store is: WAL (kept in the file
+    since the store set it) and synchronous FULL, transactions opened explicitly."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("PRAGMA synchronous = FULL")
+    return connection
+
+
+def bare_executemany(connection: sqlite3.Connection, rows: list[tuple[object, ...]]) -> None:
+    """Event rows, final as stored, into `events` in one transaction."""
+    connection.execute("BEGIN IMMEDIATE")
+    connection.executemany(EVENTS_INSERT, rows)
+    connection.execute("COMMIT")
+
+
+def events_csv(records: pl.DataFrame) -> str:
+    """Event rows as PostgreSQL's COPY reads them (text quoted, so empty is NULL)."""
+    return records.write_csv(include_header=False, quote_style="non_numeric", null_value="")
+
+
+def bare_copy(connection: psycopg.Connection[tuple[object, ...]], csv: str) -> None:
+    """Event rows as CSV into `events` with COPY, in one transaction."""
+    with (
+        connection.transaction(),
+        connection.cursor() as cursor,
+        cursor.copy(EVENTS_COPY) as copy,  # type: ignore[arg-type]
+    ):
+        copy.write(csv)
+
+
+@contextmanager
+def throwaway_database(server: str) -> Iterator[Callable[[], str]]:
+    """A database on `server` for this run, dropped afterwards; yields a function that gives
+    the address of a fresh, empty schema in it at each call."""
+    admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
+    name = f"socialcredit_bench_{secrets.token_hex(4)}"
+    admin.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
+    database = server.rstrip("/") + "/" + name
+    schemas = iter(range(10_000))
+
+    def target() -> str:
+        schema = f"run_{next(schemas)}"
+        with psycopg.connect(database, autocommit=True) as connection:
+            connection.execute(f"CREATE SCHEMA {schema}")  # type: ignore[call-overload]
+        return f"{database}?options=-csearch_path%3D{schema}"
+
+    try:
+        yield target
+    finally:
+        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # type: ignore[call-overload]
+        admin.close()
+
+
+# --- this benchmark -----------------------------------------------------------------------------
 
 
 def wire_batch(n: int) -> pl.DataFrame:
@@ -83,22 +148,10 @@ def sqlite_figures_in(
     ) -> Callable[[], Callable[[], object]]:
         def fresh() -> Callable[[], object]:
             open_store(path := target()).close()
-            connection = sqlite3.connect(path, isolation_level=None)
-            connection.execute("PRAGMA synchronous = FULL")
-            insert = (
-                f"INSERT INTO events ({', '.join(EVENT_COLUMNS)}) VALUES ({', '.join('?' * 13)})"
-            )
+            connection = bare_sqlite(path)
             for earlier in before:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(insert, earlier)
-                connection.execute("COMMIT")
-
-            def run() -> None:
-                connection.execute("BEGIN IMMEDIATE")
-                connection.executemany(insert, rows)
-                connection.execute("COMMIT")
-
-            return run
+                bare_executemany(connection, earlier)
+            return lambda: bare_executemany(connection, rows)
 
         return fresh
 
@@ -112,26 +165,12 @@ def sqlite_figures_in(
 def postgres_figures(
     server: str, batch: pl.DataFrame, second: pl.DataFrame, runs: int
 ) -> dict[str, float]:
-    admin = psycopg.connect(server, autocommit=True)
-    name = f"socialcredit_bench_{secrets.token_hex(4)}"
-    admin.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
-    database = server.rstrip("/") + "/" + name
-    try:
-        schemas = iter(range(10_000))
-
-        def target() -> str:
-            schema = f"run_{next(schemas)}"
-            with psycopg.connect(database, autocommit=True) as connection:
-                connection.execute(f"CREATE SCHEMA {schema}")  # type: ignore[call-overload]
-            return f"{database}?options=-csearch_path%3D{schema}"
-
+    with throwaway_database(server) as target:
         with open_store(target()) as store:
             store.append_events(batch, recorded_at=RECORDED)
             store.append_events(second, recorded_at=RECORDED)
             first_csv, second_csv = (
-                store.events_between(start + 1, start + batch.height).write_csv(
-                    include_header=False, quote_style="non_numeric", null_value=""
-                )
+                events_csv(store.events_between(start + 1, start + batch.height))
                 for start in (0, batch.height)
             )
 
@@ -139,19 +178,9 @@ def postgres_figures(
             def fresh() -> Callable[[], object]:
                 open_store(url := target()).close()
                 connection = psycopg.connect(url, autocommit=True)
-                sql = f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN (FORMAT csv)"
-
-                def copy_in(text: str) -> None:
-                    with (
-                        connection.transaction(),
-                        connection.cursor() as cursor,
-                        cursor.copy(sql) as copy,  # type: ignore[arg-type]
-                    ):
-                        copy.write(text)
-
                 for earlier in before:
-                    copy_in(earlier)
-                return lambda: copy_in(csv)
+                    bare_copy(connection, earlier)
+                return lambda: bare_copy(connection, csv)
 
             return fresh
 
@@ -160,9 +189,6 @@ def postgres_figures(
             "bare COPY, after as many": median_of(runs, bare(second_csv, first_csv)),
             **store_figures(target, batch, second, runs),
         }
-    finally:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")  # type: ignore[call-overload]
-        admin.close()
 
 
 def store_figures(
