@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
-__all__ = ["ENTRY_COLUMNS", "STANDING_COLUMNS", "Entry", "Event", "Standing"]
+__all__ = ["ENTRY_COLUMNS", "STANDING_COLUMNS", "TOP_LEVEL", "Entry", "Event", "Standing"]
 
 
 @dataclass(frozen=True)
@@ -82,3 +82,6 @@ class Standing:
 # The column names of entry and standing frames, wherever they are made or kept.
 ENTRY_COLUMNS = tuple(f.name for f in fields(Entry))
 STANDING_COLUMNS = tuple(f.name for f in fields(Standing))
+
+# The top-level fields of an event on the wire; every other field is under `data`.
+TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")

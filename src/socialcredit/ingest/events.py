@@ -7,6 +7,8 @@ type, a missing amount or a level the rulebook does not know is a rejection, not
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from socialcredit.ingest.readers import Rejection
@@ -14,7 +16,10 @@ from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.model import ByField, Lookup
 from socialcredit.rules.plan import VOID, Plan
 
-__all__ = ["parse_times", "typed_events"]
+__all__ = ["Check", "data_fields", "ensure_columns", "parse_times", "set_aside", "typed_events"]
+
+# A check on rows: (is the row bad, the field at fault, the reason), reported in order.
+Check = tuple[pl.Expr, str, pl.Expr]
 
 REQUIRED = ("id", "source", "subject", "type", "occurred_at")
 _AWARE = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M%#z", "%Y-%m-%d %H:%M:%S%.f%#z")
@@ -58,9 +63,9 @@ def _fields(
     return numeric, text, allowed
 
 
-def _problems(frame: pl.DataFrame, plan: Plan) -> list[tuple[pl.Expr, str, pl.Expr]]:
+def _problems(frame: pl.DataFrame, plan: Plan) -> list[Check]:
     """(is the row bad, field, reason) checks, in the order they are reported."""
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = []
+    checks: list[Check] = []
     for name in REQUIRED:
         checks.append((pl.col(name).is_null(), name, pl.lit("missing")))
     checks.append(
@@ -126,10 +131,21 @@ def _problems(frame: pl.DataFrame, plan: Plan) -> list[tuple[pl.Expr, str, pl.Ex
     return checks
 
 
-def _ensure(frame: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+def ensure_columns(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
+    """The frame with a null text column for each name it lacks."""
     return frame.with_columns(
         pl.lit(None, dtype=pl.String).alias(n) for n in names if n not in frame.columns
     )
+
+
+def data_fields(plan: Plan) -> list[str]:
+    """Every data field the plan's rules read, repair match fields included."""
+    numeric, text, _ = _fields(plan)
+    matched = {
+        r.repair.match for g in plan.segments for r in g.rules if r.repair and r.repair.match
+    }
+    # A repair's match field is optional (a missing one matches any), but kept when given.
+    return sorted({n for s in (*numeric.values(), *text.values()) for n in s} | matched)
 
 
 def typed_events(
@@ -140,21 +156,12 @@ def typed_events(
     With `repeats`, a second row with the same (source, id) is rejected too; a store, which
     settles repeats itself, turns that off.
     """
-    numeric, text, _ = _fields(plan)
-    matched = {
-        r.repair.match for g in plan.segments for r in g.rules if r.repair and r.repair.match
-    }
-    # A repair's match field is optional (a missing one matches any), but kept when given.
-    data_fields = sorted({n for s in (*numeric.values(), *text.values()) for n in s} | matched)
-    frame = _ensure(raw, [*REQUIRED, "act", "target", *data_fields])
+    numeric, _, _ = _fields(plan)
+    fields = data_fields(plan)
+    frame = ensure_columns(raw, [*REQUIRED, "act", "target", *fields])
     frame = frame.with_columns(_at=parse_times(pl.col("occurred_at"), plan.timezone))
     checks = _problems(frame, plan)
-    first_bad = pl.lit(None, dtype=pl.Int32)
-    for i, (bad, _, _) in reversed(list(enumerate(checks))):
-        first_bad = (
-            pl.when(bad.fill_null(False)).then(pl.lit(i, dtype=pl.Int32)).otherwise(first_bad)
-        )
-    frame = frame.with_columns(_bad=first_bad)
+    frame = frame.with_columns(_bad=_first_failure(checks))
     if repeats:
         frame = _duplicates(frame)
     rejected = _rejections(frame.filter(pl.col("_bad").is_not_null()), checks)
@@ -166,9 +173,24 @@ def typed_events(
         "target",
         occurred_at=pl.col("_at"),
         **{n: pl.col(n).cast(pl.Float64) for n in numbers},
-        **{n: pl.col(n) for n in data_fields if n not in numbers},
+        **{n: pl.col(n) for n in fields if n not in numbers},
     )
     return events, rejected
+
+
+def _first_failure(checks: list[Check]) -> pl.Expr:
+    """The index of the first check each row fails, or null."""
+    first = pl.lit(None, dtype=pl.Int32)
+    for i, (bad, _, _) in reversed(list(enumerate(checks))):
+        first = pl.when(bad.fill_null(False)).then(pl.lit(i, dtype=pl.Int32)).otherwise(first)
+    return first
+
+
+def set_aside(frame: pl.DataFrame, checks: list[Check]) -> tuple[pl.DataFrame, list[Rejection]]:
+    """The rows passing every check, and a rejection (first failure) for each other row."""
+    frame = frame.with_columns(_bad=_first_failure(checks))
+    rejected = _rejections(frame.filter(pl.col("_bad").is_not_null()), checks)
+    return frame.filter(pl.col("_bad").is_null()).drop("_bad"), rejected
 
 
 def _duplicates(frame: pl.DataFrame) -> pl.DataFrame:
@@ -182,7 +204,7 @@ def _duplicates(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _rejections(bad: pl.DataFrame, checks: list[tuple[pl.Expr, str, pl.Expr]]) -> list[Rejection]:
+def _rejections(bad: pl.DataFrame, checks: list[Check]) -> list[Rejection]:
     if bad.is_empty():
         return []
     field = pl.col("_bad").replace_strict(

@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from socialcredit.ingest.events import typed_events
+from socialcredit.domain.events import TOP_LEVEL
+from socialcredit.ingest.events import data_fields, typed_events
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
@@ -27,7 +28,7 @@ __all__ = [
     "Derived",
     "counting_events",
     "derive",
-    "effective",
+    "in_force",
     "refresh_caches",
     "scheme_events",
 ]
@@ -54,7 +55,6 @@ DERIVATION_COLUMNS = (
     "status",
     "review",
 )
-TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
 
 
 @dataclass(frozen=True)
@@ -69,34 +69,25 @@ class Derived:
     unscorable: list[Rejection]
 
 
-def effective(stored: pl.DataFrame) -> pl.Expr:
-    """Whether each stored event (`events_for` columns, with `review`) counts, among events
-    none of which a reviewer rejected."""
+def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
+    """The stored events (`events_for` columns, with `review`) that count: see the module
+    docstring. Corroboration is among the events no reviewer rejected."""
+    considered = stored.filter((pl.col("review") != "reject").fill_null(True))
     corroborated = pl.col("act").is_not_null() & (
         pl.col("source").n_unique().over("subject", "act") > 1
     )
-    return (
+    return considered.filter(
         (pl.col("status") == "accepted")
         | (pl.col("review") == "approve")
         | ((pl.col("status") == "pending") & pl.col("review").is_null() & corroborated)
     )
 
 
-def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
-    """The stored events that count (see the module docstring)."""
-    considered = stored.filter((pl.col("review") != "reject").fill_null(True))
-    return considered.filter(effective(considered))
-
-
 def scheme_events(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
     """Stored events a scheme considers, as the text rows `typed_events` reads, with `seq`
     as `_line`: types its rules know, jurisdictions of its chain or none."""
     plan = scheme.plan
-    fields = {name for names in plan.fields_by_type().values() for name in names}
-    fields |= {
-        r.repair.match for s in plan.segments for r in s.rules if r.repair and r.repair.match
-    }
-    fields.add("target")
+    fields = sorted({*data_fields(plan), "target"})
     mine = stored.filter(
         pl.col("type").is_in(sorted(plan.known_types()))
         & (
@@ -106,7 +97,7 @@ def scheme_events(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
     )
     return mine.select(
         *TOP_LEVEL,
-        *(pl.col("data").str.json_path_match(f"$.{name}").alias(name) for name in sorted(fields)),
+        *(pl.col("data").str.json_path_match(f"$.{name}").alias(name) for name in fields),
         _line=pl.col("seq"),
     )
 

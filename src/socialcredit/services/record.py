@@ -19,6 +19,7 @@ from datetime import datetime
 
 import polars as pl
 
+from socialcredit.domain.events import TOP_LEVEL
 from socialcredit.domain.identifiers import (
     SubjectKind,
     check_uscc,
@@ -26,7 +27,13 @@ from socialcredit.domain.identifiers import (
     validate_resident_id,
 )
 from socialcredit.errors import IdentifierError
-from socialcredit.ingest.events import parse_times, typed_events
+from socialcredit.ingest.events import (
+    Check,
+    ensure_columns,
+    parse_times,
+    set_aside,
+    typed_events,
+)
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.plan import VOID
@@ -36,7 +43,6 @@ from socialcredit.storage import Source, Store
 
 __all__ = ["Ledger", "Recorded", "canonical_data", "ledger_of", "record"]
 
-TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
 REQUIRED = ("id", "source", "subject", "type", "occurred_at")
 SUBJECT_KIND = "subject_kind"
 
@@ -112,42 +118,8 @@ class Recorded:
         return int((column == outcome).sum())
 
 
-def _first_failure(frame: pl.DataFrame, checks: list[tuple[pl.Expr, str, pl.Expr]]) -> pl.Expr:
-    bad = pl.lit(None, dtype=pl.Int32)
-    for i, (failed, _, _) in reversed(list(enumerate(checks))):
-        bad = pl.when(failed.fill_null(False)).then(pl.lit(i, dtype=pl.Int32)).otherwise(bad)
-    return bad
-
-
-def _rejections(
-    frame: pl.DataFrame, checks: list[tuple[pl.Expr, str, pl.Expr]]
-) -> tuple[pl.DataFrame, list[Rejection]]:
-    """The rows passing every check, and a rejection for each row that does not."""
-    if not checks:
-        return frame, []
-    frame = frame.with_columns(_bad=_first_failure(frame, checks))
-    bad = frame.filter(pl.col("_bad").is_not_null())
-    if bad.is_empty():
-        return frame.drop("_bad"), []
-    names = {i: name for i, (_, name, _) in enumerate(checks)}
-    reason = pl.lit(None, dtype=pl.String)
-    for i, (_, _, why) in enumerate(checks):
-        reason = pl.when(pl.col("_bad") == i).then(why).otherwise(reason)
-    rows = bad.select("_line", pl.col("_bad").replace_strict(names, return_dtype=pl.String), reason)
-    rejected = [Rejection(line, name, why) for line, name, why in rows.iter_rows()]
-    return frame.filter(pl.col("_bad").is_null()).drop("_bad"), rejected
-
-
-def _ensure(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
-    return frame.with_columns(
-        pl.lit(None, dtype=pl.String).alias(n) for n in names if n not in frame.columns
-    )
-
-
-def _admission_checks(ledger: Ledger) -> list[tuple[pl.Expr, str, pl.Expr]]:
-    checks: list[tuple[pl.Expr, str, pl.Expr]] = [
-        (pl.col(name).is_null(), name, pl.lit("missing")) for name in REQUIRED
-    ]
+def _admission_checks(ledger: Ledger) -> list[Check]:
+    checks: list[Check] = [(pl.col(name).is_null(), name, pl.lit("missing")) for name in REQUIRED]
     sources = sorted(ledger.sources)
     checks.append(
         (
@@ -344,9 +316,9 @@ def record(
     recorded_at: datetime,
 ) -> Recorded:
     """Admit, append and re-derive one batch of text rows (with `_line`) in one transaction."""
-    frame = _ensure(rows, [*TOP_LEVEL, SUBJECT_KIND])
+    frame = ensure_columns(rows, [*TOP_LEVEL, SUBJECT_KIND])
     frame = frame.with_columns(_at=parse_times(pl.col("occurred_at"), ledger.timezone))
-    frame, rejected = _rejections(frame, _admission_checks(ledger))
+    frame, rejected = set_aside(frame, _admission_checks(ledger))
     data_problems = _data_rejections(frame, ledger)
     if data_problems:
         bad_lines = [r.line for r in data_problems]

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["WIRE_TOP_LEVEL", "source_types", "wire_frame", "write_ndjson"]
+from socialcredit.domain.events import TOP_LEVEL
 
-WIRE_TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
+__all__ = ["source_types", "wire_frame", "write_ndjson"]
 
 
 def wire_frame(
     events: pl.DataFrame, *, timezone: str = "Asia/Shanghai", jurisdiction: str = "371003"
 ) -> pl.DataFrame:
     """Kernel events as wire records: top-level fields plus a `data` struct of the rest."""
-    data = [c for c in events.columns if c not in (*WIRE_TOP_LEVEL, "birth_date")]
+    data = [c for c in events.columns if c not in (*TOP_LEVEL, "birth_date")]
     when = pl.col("occurred_at").dt.convert_time_zone(timezone).dt.strftime("%Y-%m-%dT%H:%M:%S%:z")
     return events.select(
         "id",

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from socialcredit.domain.events import TOP_LEVEL
+
 __all__ = [
     "LINE",
     "TOP_LEVEL",
@@ -25,7 +27,6 @@ __all__ = [
 ]
 
 LINE = "_line"
-TOP_LEVEL = ("id", "source", "subject", "type", "occurred_at", "jurisdiction", "act")
 # Floats up to 2**53 are exact integers, so those can be written without a fraction.
 _EXACT = 2.0**53
 
