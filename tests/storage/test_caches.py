@@ -192,3 +192,49 @@ def test_writes_inside_atomic_land_together_or_not_at_all(
         replace(SCHEME)
         replace("civic-rewards")
     assert store.standings_for().height == 2 * len(subjects)
+
+
+def test_kept_subjects_get_entries_added_to_theirs(store: Store, evaluation: Evaluation) -> None:
+    subjects = everyone(evaluation)
+    counts = evaluation.entries.group_by("subject").len().filter(pl.col("len") > 1)
+    kept, replaced = counts.get_column("subject").head(2).to_list()
+    first = evaluation.entries.filter(pl.col("subject").is_in([kept, replaced]))
+    head = first.group_by("subject", maintain_order=True).head(1)
+    store.replace_caches(
+        SCHEME,
+        subjects,
+        evaluation.entries.filter(~pl.col("subject").is_in([kept, replaced])),
+        evaluation.standings,
+        as_of=AS_OF,
+        log_position=1,
+        rulebooks=RULEBOOKS,
+    )
+    store.replace_caches(
+        SCHEME,
+        [kept, replaced],
+        head,
+        evaluation.standings.filter(pl.col("subject").is_in([kept, replaced])),
+        as_of=AS_OF,
+        log_position=2,
+        rulebooks=RULEBOOKS,
+    )
+    rest = first.join(head, on=list(ENTRY_COLUMNS), how="anti", nulls_equal=True)
+    store.replace_caches(
+        SCHEME,
+        [kept, replaced],
+        rest,
+        evaluation.standings.filter(pl.col("subject").is_in([kept, replaced])),
+        as_of=AS_OF,
+        log_position=3,
+        rulebooks=RULEBOOKS,
+        keep_entries=[kept],
+    )
+    mine = store.entries_for([kept])
+    assert mine.height == first.filter(pl.col("subject") == kept).height
+    assert sorted(mine.get_column("log_position").unique().to_list()) == [2, 3]
+    theirs = store.entries_for([replaced])
+    assert theirs.height == rest.filter(pl.col("subject") == replaced).height
+    assert theirs.get_column("log_position").unique().to_list() == [3]
+    assert store.standings_for([kept, replaced]).get_column("log_position").unique().to_list() == [
+        3
+    ]

@@ -140,6 +140,7 @@ def test_pending_events_wait_for_one_review(store: Store) -> None:
         recorded_at=RECORDED,
     )
     assert store.pending_events().get_column("id").to_list() == ["p1", "p2"]
+    assert store.review_count() == 0
     store.review_event(
         "traffic.weihai",
         "p1",
@@ -149,6 +150,7 @@ def test_pending_events_wait_for_one_review(store: Store) -> None:
         reviewed_at=LATER,
     )
     assert store.pending_events().get_column("id").to_list() == ["p2"]
+    assert store.review_count() == 1
     reviews = store.events_for([ADULT]).select("id", "review")
     assert reviews.rows() == [("p1", "approve"), ("a1", None), ("p2", None)]
 

@@ -24,6 +24,7 @@ import polars as pl
 from socialcredit.ingest.mapping import Mapping, apply_mapping
 from socialcredit.ingest.readers import Rejection, read_events_file
 from socialcredit.services.record import Ledger, Recorded, ledger_of, record
+from socialcredit.services.working_set import WorkingSet
 from socialcredit.storage import Store
 
 __all__ = ["BATCH_ROWS", "FileSummary", "ingest_file", "quarantine_path"]
@@ -135,9 +136,10 @@ def ingest_file(
     rejected += foreign
     if progress:
         progress(0, rows.height)
+    working = WorkingSet()
     for start in range(0, rows.height, batch_rows):
         batch = rows.slice(start, batch_rows)
-        done: Recorded = record(store, batch, ledger, recorded_at=clock())
+        done: Recorded = record(store, batch, ledger, recorded_at=clock(), working=working)
         summary.new += done.count("new")
         summary.exists += done.count("exists")
         summary.pending += done.count("pending")

@@ -37,8 +37,8 @@ from socialcredit.ingest.events import (
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.plan import VOID
-from socialcredit.services.derive import DERIVATION_COLUMNS, refresh_caches
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.working_set import WorkingSet
 from socialcredit.storage import Source, Store
 
 __all__ = ["Ledger", "Recorded", "canonical_data", "ledger_of", "record"]
@@ -295,27 +295,17 @@ def canonical_data(frame: pl.DataFrame, numeric: Iterable[str]) -> pl.Expr:
     return pl.lit("{") + body + pl.lit("}")
 
 
-def _stored_events(store: Store, fresh: pl.DataFrame, first_seen: pl.Series) -> pl.DataFrame:
-    """Every stored event of the subjects a batch touched: subjects seen before are read
-    back (their new events included, inside the batch's transaction); subjects first seen
-    in this batch have only the batch's new events, which are in hand already."""
-    new_only = fresh.filter(pl.col("subject").is_in(first_seen.implode()))
-    before = fresh.filter(~pl.col("subject").is_in(first_seen.implode()))
-    read = store.events_for(before.get_column("subject").unique().to_list())
-    in_hand = new_only.with_columns(review=pl.lit(None, dtype=pl.String))
-    return pl.concat([read.select(DERIVATION_COLUMNS), in_hand.select(DERIVATION_COLUMNS)]).sort(
-        "seq"
-    )
-
-
 def record(
     store: Store,
     rows: pl.DataFrame,
     ledger: Ledger,
     *,
     recorded_at: datetime,
+    working: WorkingSet | None = None,
 ) -> Recorded:
-    """Admit, append and re-derive one batch of text rows (with `_line`) in one transaction."""
+    """Admit, append and re-derive one batch of text rows (with `_line`) in one transaction.
+    Batches of one input share a `working` set, so none reads back what another wrote."""
+    working = working if working is not None else WorkingSet()
     frame = ensure_columns(rows, [*TOP_LEVEL, SUBJECT_KIND])
     frame = frame.with_columns(_at=parse_times(pl.col("occurred_at"), ledger.timezone))
     frame, rejected = set_aside(frame, _admission_checks(ledger))
@@ -335,24 +325,23 @@ def record(
         .otherwise(pl.lit("accepted")),
         _line="_line",
     )
-    with store.atomic():
-        if new_subjects.height:
-            store.register_subjects(new_subjects, registered_at=recorded_at)
-        appended = store.append_events(batch.drop("_line"), recorded_at=recorded_at)
-        outcomes = appended.outcomes.with_columns(
-            _line=batch.get_column("_line"), status=batch.get_column("status")
-        )
-        fresh = outcomes.filter(pl.col("outcome") == "new").join(
-            batch.drop("_line", "status"), on=["source", "id"]
-        )
-        touched = fresh.get_column("subject").unique().sort().to_list()
-        refresh_caches(
-            store,
-            ledger.schemes,
-            touched,
-            recorded_at,
-            stored=_stored_events(store, fresh, new_subjects.get_column("id")),
-        )
+    try:
+        with store.atomic():
+            if new_subjects.height:
+                store.register_subjects(new_subjects, registered_at=recorded_at)
+            appended = store.append_events(batch.drop("_line"), recorded_at=recorded_at)
+            outcomes = appended.outcomes.with_columns(
+                _line=batch.get_column("_line"), status=batch.get_column("status")
+            )
+            fresh = outcomes.filter(pl.col("outcome") == "new").join(
+                batch.drop("_line", "status"), on=["source", "id"]
+            )
+            touched = working.rederive(
+                store, ledger.schemes, fresh, new_subjects.get_column("id"), recorded_at
+            )
+    except BaseException:
+        working.clear()  # the batch was rolled back: nothing it derived landed
+        raise
     conflicts = outcomes.filter(pl.col("outcome") == "conflict")
     rejected += [
         Rejection(
@@ -369,5 +358,5 @@ def record(
         outcomes.filter(pl.col("outcome") != "conflict").select("_line", "outcome", "status"),
         sorted(rejected, key=lambda r: r.line),
         sorted(warnings, key=lambda r: r.line),
-        len(touched),
+        touched,
     )

@@ -178,6 +178,9 @@ class Store(Protocol):
     ) -> None:
         """Record the one review of a pending event."""
 
+    def review_count(self) -> int:
+        """How many reviews of pending events are stored."""
+
     def verify_chain(self, chunk_size: int = 100_000) -> list[ChainBreak]:
         """Recompute every hash in log order, a chunk at a time; the broken records."""
 
@@ -226,9 +229,11 @@ class Store(Protocol):
         as_of: datetime,
         log_position: int,
         rulebooks: Sequence[str],
+        keep_entries: Iterable[str] = (),
     ) -> None:
         """Replace the cached entries and standings of these subjects under one scheme (a
-        rulebook id), in one transaction."""
+        rulebook id), in one transaction. Subjects in `keep_entries` keep their cached
+        entries, and `entries` holds only the ones to add to theirs."""
 
     def entries_for(
         self, subjects: Iterable[str] | None = None, scheme: str | None = None

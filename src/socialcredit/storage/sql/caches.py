@@ -29,8 +29,10 @@ class Caches(SqlBase):
         as_of: datetime,
         log_position: int,
         rulebooks: Sequence[str],
+        keep_entries: Iterable[str] = (),
     ) -> None:
-        """Replace the cached entries and standings of these subjects in one transaction."""
+        """Replace the cached entries and standings of these subjects in one transaction;
+        the subjects in `keep_entries` keep their cached entries and get `entries` added."""
         if as_of.tzinfo is None:
             raise ValueError(f"as_of {as_of} must be timezone-aware")
         names = list(subjects)
@@ -53,12 +55,15 @@ class Caches(SqlBase):
             as_of=pl.lit(as_of).dt.convert_time_zone("UTC"),
             **provenance,
         )
+        kept = set(keep_entries)
+        replaced = [name for name in names if name not in kept] if kept else names
         with self._writing():
-            condition, params = self._among("subject", names)
-            for table in ("entries", "standings"):
-                self._execute(
-                    f"DELETE FROM {table} WHERE scheme = ? AND {condition}", [scheme, *params]
-                )
+            for table, which in (("entries", replaced), ("standings", names)):
+                if which:
+                    condition, params = self._among("subject", which)
+                    self._execute(
+                        f"DELETE FROM {table} WHERE scheme = ? AND {condition}", [scheme, *params]
+                    )
             self._insert_frame("entries", entries)
             self._insert_frame("standings", standings)
 

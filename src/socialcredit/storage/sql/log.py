@@ -135,6 +135,11 @@ class EventLog(SqlBase):
                 (source, id, decision, reviewer, reason, iso_text(reviewed_at)),
             )
 
+    def review_count(self) -> int:
+        """How many reviews of pending events are stored."""
+        with self._translated():
+            return int(self._fetch("SELECT count(*) FROM event_reviews")[0][0])
+
     def verify_chain(self, chunk_size: int = 100_000) -> list[ChainBreak]:
         """Recompute every hash in log order, a chunk at a time; the broken records."""
         breaks: list[ChainBreak] = []

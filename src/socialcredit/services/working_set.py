@@ -1,0 +1,129 @@
+"""What an ingest keeps in hand between its batches, so that each batch re-derives the
+subjects it touched without reading back what the ingest itself wrote, and rewrites only the
+cache rows that changed.
+
+Held: the stored events (derivation columns) of every subject the ingest has touched, and
+the entries cached for them under each scheme. That is exactly what the store holds as long
+as nobody else wrote in between; the set remembers the log head and the number of reviews
+it last saw, and starts over when either moved. It also starts over once it holds more than
+`limit` events, so memory stays bounded whatever the size of the input.
+
+A subject the set does not hold has its events and cached entries read back. When the facts
+still give every cached entry of a subject, only its new entries are written; otherwise (a
+late event doubling a later one, a void, a repair) all of its entries are. So an entry's
+`log_position` is where it last changed, whatever the batches were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from socialcredit.domain.events import ENTRY_COLUMNS
+from socialcredit.services.derive import DERIVATION_COLUMNS, derive
+from socialcredit.services.schemes import Scheme
+from socialcredit.storage import Store
+
+__all__ = ["WorkingSet"]
+
+LIMIT = 5_000_000  # events held at most
+
+
+def _none_held() -> pl.DataFrame:
+    return pl.DataFrame(schema=dict.fromkeys(DERIVATION_COLUMNS, pl.String) | {"seq": pl.Int64})
+
+
+@dataclass
+class WorkingSet:
+    """The facts and cached entries of the subjects an ingest touched (see the module)."""
+
+    limit: int = LIMIT
+    events: pl.DataFrame = field(default_factory=_none_held)
+    entries: dict[str, pl.DataFrame] = field(default_factory=dict)
+    seen: tuple[int, int] | None = None  # (log head, reviews) when the set was last in step
+
+    def clear(self) -> None:
+        """Hold nothing: every subject is read back and its caches replaced whole."""
+        self.events, self.entries, self.seen = _none_held(), {}, None
+
+    def rederive(
+        self,
+        store: Store,
+        schemes: Sequence[Scheme],
+        fresh: pl.DataFrame,
+        first_seen: pl.Series,
+        as_of: datetime,
+    ) -> int:
+        """In the caller's transaction, just after a batch appended `fresh` (its new events,
+        derivation columns but `review`): re-derive every subject they name under every
+        scheme, write what changed in the caches, and hold the result. `first_seen` are the
+        subjects the batch registered, who have no other events. Returns how many subjects."""
+        head = store.head().seq
+        reviews = store.review_count()
+        if self.seen != (head - fresh.height, reviews):
+            self.clear()
+        fresh = fresh.with_columns(review=pl.lit(None, pl.String)).select(DERIVATION_COLUMNS)
+        touched = fresh.get_column("subject").unique().sort()
+        if touched.is_empty():
+            return 0
+        held = self.events.get_column("subject").unique()
+        in_hand = pl.concat([held, first_seen]).implode()
+        unseen = touched.filter(~touched.is_in(in_hand)).to_list()
+        read = store.events_for(unseen).select(DERIVATION_COLUMNS)
+        cached = store.entries_for(unseen) if unseen else None
+        added = pl.concat([read, fresh.filter(pl.col("subject").is_in(in_hand))])
+        mine = pl.col("subject").is_in(touched.implode())
+        stored = pl.concat([self.events.filter(mine), added]).sort("seq")
+        for scheme in schemes:
+            derived = derive(stored, scheme, as_of)
+            entries = derived.entries.select(ENTRY_COLUMNS)
+            before = self.entries.get(scheme.id, entries.clear())
+            if cached is not None:
+                before = pl.concat([before, _current(cached, scheme, entries.schema)])
+            rows, kept = _entry_changes(before.filter(mine), entries)
+            store.replace_caches(
+                scheme.id,
+                touched.to_list(),
+                rows,
+                derived.standings,
+                as_of=as_of,
+                log_position=head,
+                rulebooks=scheme.versions,
+                keep_entries=kept,
+            )
+            self.entries[scheme.id] = pl.concat([before.filter(~mine), entries])
+        self.events = pl.concat([self.events, added])
+        self.seen = (head, reviews)
+        if self.events.height > self.limit:
+            self.clear()
+        return touched.len()
+
+
+def _current(cached: pl.DataFrame, scheme: Scheme, schema: pl.Schema) -> pl.DataFrame:
+    """The cached entries (`entries_for` rows) derived under the scheme's published versions;
+    one cached under others is out of date, and its subject's entries are replaced whole."""
+    versions = ",".join(sorted(scheme.versions))
+    return (
+        cached.filter(
+            (pl.col("scheme") == scheme.id)
+            & (pl.col("rulebooks").list.sort().list.join(",") == versions)
+        )
+        .select(ENTRY_COLUMNS)
+        .cast(schema)
+    )
+
+
+def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The entry rows to write, and the subjects whose cached entries stay (the rows to write
+    for them are added to theirs): those of `held` (cached entries of subjects being
+    re-derived) for whom the facts still give every cached entry."""
+    key = list(ENTRY_COLUMNS)
+    gone = held.join(derived.select(key), on=key, how="anti", nulls_equal=True)
+    kept = held.select("subject").unique().join(gone.select("subject"), on="subject", how="anti")
+    keeping = pl.col("subject").is_in(kept.get_column("subject").implode())
+    new = derived.join(held.select(key), on=key, how="anti", nulls_equal=True)
+    rows = pl.concat([derived.filter(~keeping), new.filter(keeping)])
+    return rows, kept.get_column("subject").to_list()
