@@ -2,6 +2,10 @@
 
     uv run --group bench python bench/ingest.py                    # full size (long)
     uv run --group bench python bench/ingest.py --events 50000 --recompute-events 200000
+    uv run --group bench python bench/ingest.py --quick            # tiny smoke run
+
+It prints its Markdown section; `bench/run.py` runs it too (`--ledger="FLAGS"` passes these
+flags on) and writes it into BENCHMARKS.md with the kernel's.
 
 Ingest: `ingest_file` reads a seeded wire NDJSON file into a fresh store and does all of it
 (parse, admission checks, canonical data, idempotency, hash chain, subject registration,
@@ -30,11 +34,10 @@ import json
 import math
 import multiprocessing
 import os
-import platform
 import pstats
 import resource
+import shlex
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -49,6 +52,7 @@ from typing import Any
 import polars as pl
 import psycopg
 
+from machine import machine
 from socialcredit.ingest.readers import TOP_LEVEL, read_events_file
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
@@ -65,12 +69,20 @@ from socialcredit.storage import Store, open_store
 from store import bare_copy, bare_executemany, bare_sqlite, events_csv, throwaway_database
 
 COMMAND = "uv run --group bench python bench/ingest.py"
-ROOT = Path(__file__).resolve().parent.parent
 START = date(2025, 1, 1)
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)  # the ingest clock, and the recompute's as_of
 EVENTS_PER_PERSON_YEAR = 10.0
 INGEST_TARGET = 0.5  # ingest rows/s over the bare insert's
 PILOT_PEOPLE = 20_000
+HEADING = "## Ledger: ingest and recompute"
+QUICK = {  # --quick: tiny sizes for a smoke run; flags given explicitly still win
+    "events": 5_000,
+    "batch_rows": 1_000,
+    "recompute_events": 20_000,
+    "file_events": 10_000,
+    "build_batch_rows": 5_000,
+    "chunk_subjects": 1_000,
+}
 WIRE_SCHEMA = {
     **dict.fromkeys(["id", "source", "subject", "type", "occurred_at", "jurisdiction"], pl.String),
     "act": pl.String,
@@ -103,10 +115,13 @@ class Config:
     profile: Path | None
 
 
-def parse_args(argv: list[str] | None = None) -> Config:
-    """Command-line flags; the defaults are the issue's sizes."""
+def parse_args(argv: list[str] | None = None, prog: str | None = None) -> Config:
+    """Command-line flags; the defaults are the issue's sizes. `prog` names the command in
+    errors (bench/run.py passes these flags on)."""
     parser = argparse.ArgumentParser(
-        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+        prog=prog,
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
     add("--events", type=int, default=1_000_000, help="events in the ingest file (1e6)")
@@ -140,6 +155,9 @@ def parse_args(argv: list[str] | None = None) -> Config:
         help="profile our side of each phase with cProfile into this directory (the times of "
         "a profiled run are not for reporting)",
     )
+    add("--quick", action="store_true", help="tiny sizes for a smoke run (explicit flags win)")
+    if parser.parse_known_args(argv)[0].quick:
+        parser.set_defaults(**QUICK)
     args = parser.parse_args(argv)
     subjects = args.recompute_subjects or max(args.recompute_events // 10, 1)
     return Config(
@@ -590,49 +608,6 @@ def run_all(config: Config) -> Figures:
     return figures
 
 
-# --- machine ------------------------------------------------------------------------------------
-
-
-def _first_line(path: str, key: str) -> str | None:
-    try:
-        for line in Path(path).read_text().splitlines():
-            if line.startswith(key):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
-
-
-def _revision() -> str:
-    try:
-        found = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return found.stdout.strip()
-
-
-def machine() -> dict[str, str]:
-    """What the figures were measured on."""
-    memory = _first_line("/proc/meminfo", "MemTotal")
-    return {
-        "CPU": _first_line("/proc/cpuinfo", "model name") or platform.processor() or "unknown",
-        "Cores": f"{os.cpu_count()} logical, Polars pool {pl.thread_pool_size()}",
-        "RAM": f"{int(memory.split()[0]) / 2**20:.1f} GiB" if memory else "unknown",
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "Polars": pl.__version__,
-        "SQLite": sqlite3.sqlite_version,
-        "Revision": _revision(),
-        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
-
-
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -776,9 +751,8 @@ def _recompute_notes(config: Config, result: Figures) -> list[str]:
     return notes
 
 
-def render(config: Config, figures: Figures, argv: list[str]) -> str:
-    """The Markdown section for BENCHMARKS.md."""
-    command = " ".join([COMMAND, *argv])
+def render(config: Config, figures: Figures, command: str) -> str:
+    """The Markdown section for BENCHMARKS.md; `command` is the one that measured it."""
     table = [
         "| What | Ours | Reference, same run | Ratio | Target |",
         "|---|---|---|---:|---|",
@@ -791,11 +765,12 @@ def render(config: Config, figures: Figures, argv: list[str]) -> str:
         table += _recompute_rows(figures["recompute"])
     info = figures["machine"]
     lines = [
-        "## Ledger: ingest and recompute",
+        HEADING,
         "",
-        f"`{command}` ({figures['wall_seconds'] / 60:.0f} min in all). {info['CPU']}, "
-        f"{info['Cores']}, {info['RAM']}; Python {info['Python']}, Polars {info['Polars']}, "
-        f"SQLite {info['SQLite']}; revision {info['Revision']}, {info['Date']}. Load average "
+        f"`{command}` (this section: {figures['wall_seconds'] / 60:.1f} min). {info['CPU']}, "
+        f"{info['Cores']}, {info['RAM']}; {info['OS']}; Python {info['Python']}, Polars "
+        f"{info['Polars']}, SQLite {info['SQLite']}; socialcredit {info['socialcredit']}, "
+        f"{info['Date']}. Load average "
         f"{figures['load_before']:.2f} before, {figures['load_after']:.2f} after: other "
         "processes may have shared the machine.",
         "",
@@ -814,19 +789,37 @@ def render(config: Config, figures: Figures, argv: list[str]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run, print the Markdown section, and write the JSON if asked."""
-    argv = sys.argv[1:] if argv is None else argv
+def measure(argv: list[str]) -> tuple[Config, Figures]:
+    """Every phase the flags `argv` ask for, and the machine they ran on."""
     config = parse_args(argv)
-    figures = {"machine": machine(), **run_all(config)}
-    text = render(config, figures, argv)
-    print(text)
+    return config, {"machine": machine({"SQLite": sqlite3.sqlite_version}), **run_all(config)}
+
+
+def write_json(config: Config, figures: Figures) -> None:
+    """The figures as JSON, if `--json` asked for them."""
     if config.json_path:
         payload = json.dumps(figures, indent=2, default=str)
         if config.json_path == "-":
             print(payload)
         else:
             Path(config.json_path).write_text(payload + "\n", encoding="utf-8")
+
+
+def section(argv: list[str], command: str) -> str:
+    """The Markdown section measured with the flags `argv`, for `command` (the one that was
+    run, as the section names it) to write into BENCHMARKS.md; the JSON written if asked."""
+    config, figures = measure(argv)
+    text = render(config, figures, command)
+    write_json(config, figures)
+    return text
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run, print the Markdown section, and write the JSON if asked."""
+    argv = sys.argv[1:] if argv is None else argv
+    config, figures = measure(argv)
+    print(render(config, figures, shlex.join([*COMMAND.split(), *argv])))
+    write_json(config, figures)
 
 
 if __name__ == "__main__":

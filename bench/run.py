@@ -1,9 +1,14 @@
-"""Benchmark: the Polars kernel on a seeded synthetic population against a ZEN decision table.
+"""Benchmarks: the kernel against a ZEN decision table, and the ledger (bench/ingest.py).
 
-    uv run --group bench python bench/run.py            # full size, writes BENCHMARKS.md
-    uv run --group bench python bench/run.py --quick    # small smoke run, prints only
+    uv run --group bench python bench/run.py                 # everything, writes BENCHMARKS.md
+    uv run --group bench python bench/run.py --only kernel   # one section; the other is kept
+    uv run --group bench python bench/run.py --quick         # tiny smoke run of both, prints only
 
-Generating the data is not timed, nor is turning the reference's sample into dicts.
+Kernel: the Polars kernel on a seeded synthetic population, end to end, beside ZEN's
+`evaluate_batch` on a sample of the same events. Generating the data is not timed, nor is
+turning the reference's sample into dicts. Ledger: `bench/ingest.py`'s section, measured in
+this run (each of its phases in a fresh process, as when it runs alone); `--ledger="FLAGS"`
+passes it flags.
 """
 
 from __future__ import annotations
@@ -11,16 +16,14 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import resource
+import shlex
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +32,8 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import zen
 
+import ingest
+from machine import ROOT, machine
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import Plan, Segment
@@ -37,7 +42,7 @@ from socialcredit.simulate.synthetic import synthetic_events, synthetic_populati
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
 
 COMMAND = "uv run --group bench python bench/run.py"
-ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("kernel", "ledger")  # in the order BENCHMARKS.md gives them
 RULEBOOK = "cn-371003-wendeng"
 START = date(2025, 1, 1)
 EVENTS_PER_PERSON_YEAR = 10.0  # what `synthetic_events` gives at rate 1.0, about
@@ -61,11 +66,21 @@ class Config:
     warmup: float
     zen_sample: int
     output: Path | None
+    quick: bool
+    only: str | None  # the section to measure; None: both
+    ledger: list[str]  # flags for bench/ingest.py
+    argv: list[str]  # as given, for the ledger section to name its command
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The sections this run measures."""
+        return SECTIONS if self.only is None else (self.only,)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> Config:
     """Command-line flags; the defaults give at least 10 million events over 1 million people."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--people", type=int, default=1_000_000, help="subjects (default 1e6)")
     parser.add_argument("--days", type=int, default=400, help="days of events (default 400)")
     parser.add_argument(
@@ -84,8 +99,26 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         help="share of the events for one untimed warm-up run (0: none; default 0.1)",
     )
     parser.add_argument("--zen-sample", type=int, default=200_000, help="events for ZEN")
+    parser.add_argument(
+        "--ledger",
+        default="",
+        metavar="FLAGS",
+        help='flags for bench/ingest.py, as one string: --ledger="--events 200000 --skip '
+        'postgres" (see bench/ingest.py --help)',
+    )
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        default=None,
+        help="measure this section only and keep the other's text from the file written "
+        "(from BENCHMARKS.md while --output does not exist yet)",
+    )
     parser.add_argument("--output", type=Path, default=None, help="default: BENCHMARKS.md")
-    parser.add_argument("--quick", action="store_true", help="small smoke run; prints only")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny smoke run (the ledger's --quick too); prints only, unless --output is given",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.people, args.days, args.runs, args.warmup = 20_000, 365, 1, 0.0
@@ -94,65 +127,21 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     if args.events_per_person is not None:
         rate = args.events_per_person / (EVENTS_PER_PERSON_YEAR * args.days / 365.25)
     output = args.output if args.output or args.quick else ROOT / "BENCHMARKS.md"
+    ledger = ["--quick"] * args.quick + shlex.split(args.ledger)
     return Config(
-        args.people, args.days, rate, args.seed, args.runs, args.warmup, args.zen_sample, output
+        args.people,
+        args.days,
+        rate,
+        args.seed,
+        args.runs,
+        args.warmup,
+        args.zen_sample,
+        output,
+        args.quick,
+        args.only,
+        ledger,
+        argv,
     )
-
-
-# --- machine ------------------------------------------------------------------------------------
-
-
-def _cpu_model() -> str:
-    """The `model name` line of /proc/cpuinfo, or the platform's processor string."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _ram_gib() -> str:
-    """Total RAM from /proc/meminfo, in GiB."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return f"{int(line.split()[1]) / 2**20:.1f} GiB"
-    except OSError:
-        pass
-    return "unknown"
-
-
-def _revision() -> str:
-    """`git describe --always --dirty` of the working tree, if git is there."""
-    try:
-        found = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return found.stdout.strip()
-
-
-def machine() -> dict[str, str]:
-    """What the figures were measured on."""
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "CPU": _cpu_model(),
-        "Cores": f"{os.cpu_count()} logical ({usable} usable), Polars pool {pl.thread_pool_size()}",
-        "RAM": _ram_gib(),
-        "OS": f"{platform.system()} {platform.release()}",
-        "Python": platform.python_version(),
-        "Polars": pl.__version__,
-        "zen-engine": version("zen-engine"),
-        "socialcredit": f"{version('socialcredit')} ({_revision()})",
-        "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-    }
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -505,20 +494,7 @@ def _targets_md(report: Report) -> list[str]:
 
 
 def render(report: Report) -> str:
-    """BENCHMARKS.md."""
-    header = [
-        "# Benchmarks",
-        "",
-        "Regenerate with one command (at the repository root):",
-        "",
-        "```sh",
-        COMMAND,
-        "```",
-        "",
-        "`--quick` does a small smoke run and prints only; `--people`, `--days`, "
-        "`--events-per-person`, `--runs`, `--warmup` and `--zen-sample` set the sizes.",
-        "",
-    ]
+    """The kernel's section of BENCHMARKS.md."""
     body = [
         *_machine_md(report),
         *_workload_md(report),
@@ -526,7 +502,79 @@ def render(report: Report) -> str:
         *_zen_md(report),
         *_targets_md(report),
     ]
-    return "\n".join([*header, *body]).rstrip() + "\n"
+    return "\n".join(body).rstrip()
+
+
+# --- the document -------------------------------------------------------------------------------
+
+
+def header() -> str:
+    """The top of BENCHMARKS.md: how to regenerate it."""
+    return "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            "Regenerate everything with one command (at the repository root):",
+            "",
+            "```sh",
+            COMMAND,
+            "```",
+            "",
+            "It measures the kernel beside a ZEN decision table, then the ledger "
+            "(`bench/ingest.py`: ingest into SQLite and PostgreSQL, and a full recompute) "
+            "beside bare inserts and the kernel alone; every figure sits beside its reference, "
+            "measured in the same run. The full run is long. Flags:",
+            "",
+            "- `--only kernel` or `--only ledger` measures that section only and keeps the "
+            "other as it stands in the file written.",
+            "- `--output PATH` writes there instead of BENCHMARKS.md.",
+            "- `--quick` does a tiny smoke run of both sections (or the one `--only` names) "
+            "and prints only, unless `--output` is given.",
+            "- Kernel sizes: `--people`, `--days`, `--events-per-person`, `--runs`, "
+            "`--warmup`, `--zen-sample`, `--seed`.",
+            '- Ledger flags go to `bench/ingest.py` through `--ledger="FLAGS"`, for example '
+            '`--ledger="--events 200000 --skip postgres"`; '
+            "`uv run --group bench python bench/ingest.py --help` lists them. That script "
+            "alone prints the ledger section without writing this file.",
+        ]
+    )
+
+
+def split(text: str) -> dict[str, str]:
+    """The sections of a BENCHMARKS.md: the kernel's from its first `## ` heading up to the
+    ledger's heading, the ledger's from there to the end; those absent are left out."""
+    lines = text.splitlines()
+    headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
+    if not headings:
+        return {}
+    ledger = next((i for i in headings if lines[i].strip() == ingest.HEADING), len(lines))
+    found = {
+        "kernel": "\n".join(lines[headings[0] : ledger]).strip(),
+        "ledger": "\n".join(lines[ledger:]).strip(),
+    }
+    return {name: body for name, body in found.items() if body}
+
+
+def kept(config: Config) -> dict[str, str]:
+    """The sections this run does not measure, as they stand in the file to be written (or in
+    BENCHMARKS.md while that file does not exist yet); none for a quick run."""
+    if config.quick or config.only is None:
+        return {}
+    assert config.output is not None
+    source = config.output if config.output.exists() else ROOT / "BENCHMARKS.md"
+    found = split(source.read_text(encoding="utf-8")) if source.exists() else {}
+    others = {name: found[name] for name in SECTIONS if name != config.only and name in found}
+    for name in SECTIONS:
+        if name != config.only:
+            state = f"kept from {source}" if name in others else f"none in {source}, left out"
+            print(f"{name} section: {state}", file=sys.stderr)
+    return others
+
+
+def document(sections: dict[str, str]) -> str:
+    """BENCHMARKS.md: the header, then the sections there are, in order."""
+    parts = [header(), *(sections[name] for name in SECTIONS if name in sections)]
+    return "\n\n".join(parts).rstrip() + "\n"
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -541,12 +589,11 @@ def _segment_for(plan: Plan, config: Config) -> Segment:
     return first
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Generate, time both sides, compare, print, and write the report."""
-    config = parse_args(argv)
+def kernel_section(config: Config) -> str:
+    """Generate, time both sides, compare; the kernel's section. Its frames go when it returns."""
     plan = plan_for(RULEBOOK)
     segment = _segment_for(plan, config)
-    info = machine()
+    info = machine({"zen-engine": version("zen-engine")})
     print(f"generating {config.people:,} people over {config.days} days ...")
     work = make_workload(config, plan)
     print(f"  {work.events.height:,} events in {work.seconds:.1f} s")
@@ -568,7 +615,31 @@ def main(argv: Sequence[str] | None = None) -> None:
         zen_result,
         agreement(zen_result.answers, kernel.sample_points, covered),
     )
-    text = render(report)
+    return render(report)
+
+
+def ledger_section(config: Config) -> str:
+    """The ledger's section, measured by bench/ingest.py with `config.ledger`, each of its
+    phases in a fresh process; it names this script's command line as the one run."""
+    return ingest.section(config.ledger, shlex.join([*COMMAND.split(), *config.argv]))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Measure the sections asked for, print BENCHMARKS.md, and write it (not when quick)."""
+    config = parse_args(argv)
+    if "kernel" in config.sections:  # checked before the long part, not after it
+        _segment_for(plan_for(RULEBOOK), config)
+    if "ledger" in config.sections:
+        ingest.parse_args(config.ledger, prog="bench/run.py --ledger")
+    sections = kept(config)
+    # The ledger first: its phases run in child processes, so the kernel's peak memory (this
+    # process's) stays its own, and the kernel's frames never sit beside the ledger's phases.
+    if "ledger" in config.sections:
+        print("ledger ... (progress on stderr)")
+        sections["ledger"] = ledger_section(config)
+    if "kernel" in config.sections:
+        sections["kernel"] = kernel_section(config)
+    text = document(sections)
     print()
     print(text)
     if config.output is not None:
