@@ -240,6 +240,25 @@ def test_ndjson_bad_lines_are_rejected_and_the_rest_kept(tmp_path: Path) -> None
     ]
 
 
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        ('{"id": "a"}\n{"id": "b"}\n', [1, 2]),
+        ('\n{"id": "a"}\n \t\n{"id": "b"}\n\n', [2, 4]),
+        (' \r\n{"id": "a"}\r\n{"id": "b"}', [2, 3]),
+    ],
+)
+def test_ndjson_rows_keep_their_line_numbers_around_blank_lines(
+    tmp_path: Path, text: str, lines: list[int]
+) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_text(text)
+    rows, rejected = read_events_file(path)
+    assert rejected == []
+    assert rows.get_column("_line").to_list() == lines
+    assert rows.get_column("id").to_list() == ["a", "b"]
+
+
 def test_json_elements_that_are_not_events_are_rejected_at_their_line(tmp_path: Path) -> None:
     path = tmp_path / "events.json"
     path.write_text(

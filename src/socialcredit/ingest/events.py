@@ -151,7 +151,8 @@ def data_fields(plan: Plan) -> list[str]:
 def typed_events(
     raw: pl.DataFrame, plan: Plan, *, repeats: bool = True
 ) -> tuple[pl.DataFrame, list[Rejection]]:
-    """The kernel's event frame from text rows, and a rejection for every unusable row.
+    """The kernel's event frame from text rows (keeping `_line`), and a rejection for every
+    unusable row.
 
     With `repeats`, a second row with the same (source, id) is rejected too; a store, which
     settles repeats itself, turns that off.
@@ -168,6 +169,7 @@ def typed_events(
     good = frame.filter(pl.col("_bad").is_null())
     numbers = sorted({n for s in numeric.values() for n in s})
     events = good.select(
+        *(["_line"] if "_line" in good.columns else []),
         *[c for c in REQUIRED if c != "occurred_at"],
         "act",
         "target",

@@ -26,7 +26,9 @@ from socialcredit.storage import Store
 __all__ = [
     "DERIVATION_COLUMNS",
     "Derived",
+    "considered",
     "counting_events",
+    "decode",
     "derive",
     "in_force",
     "refresh_caches",
@@ -83,23 +85,35 @@ def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def scheme_events(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
-    """Stored events a scheme considers, as the text rows `typed_events` reads, with `seq`
-    as `_line`: types its rules know, jurisdictions of its chain or none."""
-    plan = scheme.plan
-    fields = sorted({*data_fields(plan), "target"})
-    mine = stored.filter(
-        pl.col("type").is_in(sorted(plan.known_types()))
+def considered(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
+    """The stored events a scheme considers: types its rules know, jurisdictions of its
+    chain or none."""
+    return stored.filter(
+        pl.col("type").is_in(sorted(scheme.plan.known_types()))
         & (
             pl.col("jurisdiction").is_null()
             | pl.col("jurisdiction").is_in(sorted(scheme.jurisdictions))
         )
     )
-    return mine.select(
+
+
+def scheme_events(stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
+    """Stored events a scheme considers, as the text rows `typed_events` reads (the data
+    fields its rules name taken out of the JSON), with `seq` as `_line`."""
+    fields = sorted({*data_fields(scheme.plan), "target"})
+    return considered(stored, scheme).select(
         *TOP_LEVEL,
         *(pl.col("data").str.json_path_match(f"$.{name}").alias(name) for name in fields),
         _line=pl.col("seq"),
     )
+
+
+def decode(stored: pl.DataFrame, scheme: Scheme) -> tuple[pl.DataFrame, list[Rejection]]:
+    """The stored events a scheme considers, counting or not, as the kernel's typed frame
+    with their `seq`; and a rejection (at `seq`) for each it cannot type. Decoding is per
+    event, so the decoded events of a set of subjects can be kept and added to."""
+    events, unscorable = typed_events(scheme_events(stored, scheme), scheme.plan, repeats=False)
+    return events.rename({"_line": "seq"}), unscorable
 
 
 def in_force(scheme: Scheme, as_of: datetime) -> bool:
@@ -108,18 +122,26 @@ def in_force(scheme: Scheme, as_of: datetime) -> bool:
     return scheme.plan.segment_at(day) is not None
 
 
-def derive(stored: pl.DataFrame, scheme: Scheme, as_of: datetime) -> Derived:
-    """Entries and standings under one scheme from stored events (`events_for` columns).
+def derive(
+    stored: pl.DataFrame,
+    scheme: Scheme,
+    as_of: datetime,
+    *,
+    decoded: tuple[pl.DataFrame, list[Rejection]] | None = None,
+) -> Derived:
+    """Entries and standings under one scheme from stored events (`events_for` columns);
+    `decoded` is `decode(stored, scheme)` when the caller has it already.
 
     Every subject with an event the scheme considers gets a standing, even if none of
     those events counts yet (pending ones); before the scheme's first version takes effect
     nobody has one.
     """
-    rows = scheme_events(counting_events(stored), scheme)
-    events, unscorable = typed_events(rows, scheme.plan, repeats=False)
+    events, unscorable = decoded if decoded is not None else decode(stored, scheme)
+    counting = counting_events(stored).get_column("seq").implode()
+    events = events.filter(pl.col("seq").is_in(counting)).sort("seq").drop("seq")
     entries = derive_entries(events, scheme.plan)
     if in_force(scheme, as_of):
-        subjects = scheme_events(stored, scheme).get_column("subject").unique()
+        subjects = considered(stored, scheme).get_column("subject").unique()
         result = standings(events, entries, scheme.plan, as_of, subjects)
     else:
         result = pl.DataFrame(schema=STANDINGS_SCHEMA)

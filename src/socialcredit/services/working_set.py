@@ -2,7 +2,8 @@
 subjects it touched without reading back what the ingest itself wrote, and rewrites only the
 cache rows that changed.
 
-Held: the stored events (derivation columns) of every subject the ingest has touched, and
+Held: the stored events (derivation columns) of every subject the ingest has touched, those
+events decoded for each scheme (JSON data decoded once per event, not once per batch), and
 the entries cached for them under each scheme. That is exactly what the store holds as long
 as nobody else wrote in between; the set remembers the log head and the number of reviews
 it last saw, and starts over when either moved. It also starts over once it holds more than
@@ -23,13 +24,14 @@ from datetime import datetime
 import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
-from socialcredit.services.derive import DERIVATION_COLUMNS, derive
+from socialcredit.services.derive import DERIVATION_COLUMNS, decode, derive
 from socialcredit.services.schemes import Scheme
 from socialcredit.storage import Store
 
 __all__ = ["WorkingSet"]
 
 LIMIT = 5_000_000  # events held at most
+_NAME = ["subject", "source", "event_id", "rule"]  # what names an entry
 
 
 def _none_held() -> pl.DataFrame:
@@ -43,11 +45,12 @@ class WorkingSet:
     limit: int = LIMIT
     events: pl.DataFrame = field(default_factory=_none_held)
     entries: dict[str, pl.DataFrame] = field(default_factory=dict)
+    decoded: dict[str, pl.DataFrame] = field(default_factory=dict)  # scheme -> `decode` of events
     seen: tuple[int, int] | None = None  # (log head, reviews) when the set was last in step
 
     def clear(self) -> None:
         """Hold nothing: every subject is read back and its caches replaced whole."""
-        self.events, self.entries, self.seen = _none_held(), {}, None
+        self.events, self.entries, self.decoded, self.seen = _none_held(), {}, {}, None
 
     def rederive(
         self,
@@ -78,7 +81,10 @@ class WorkingSet:
         mine = pl.col("subject").is_in(touched.implode())
         stored = pl.concat([self.events.filter(mine), added]).sort("seq")
         for scheme in schemes:
-            derived = derive(stored, scheme, as_of)
+            new, unscorable = decode(added, scheme)
+            held_decoded = self.decoded.get(scheme.id, new.clear())
+            decoded = pl.concat([held_decoded.filter(mine), new])
+            derived = derive(stored, scheme, as_of, decoded=(decoded, unscorable))
             entries = derived.entries.select(ENTRY_COLUMNS)
             before = self.entries.get(scheme.id, entries.clear())
             if cached is not None:
@@ -95,6 +101,7 @@ class WorkingSet:
                 keep_entries=kept,
             )
             self.entries[scheme.id] = pl.concat([before.filter(~mine), entries])
+            self.decoded[scheme.id] = pl.concat([held_decoded, new])
         self.events = pl.concat([self.events, added])
         self.seen = (head, reviews)
         if self.events.height > self.limit:
@@ -119,11 +126,24 @@ def _current(cached: pl.DataFrame, scheme: Scheme, schema: pl.Schema) -> pl.Data
 def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The entry rows to write, and the subjects whose cached entries stay (the rows to write
     for them are added to theirs): those of `held` (cached entries of subjects being
-    re-derived) for whom the facts still give every cached entry."""
-    key = list(ENTRY_COLUMNS)
-    gone = held.join(derived.select(key), on=key, how="anti", nulls_equal=True)
-    kept = held.select("subject").unique().join(gone.select("subject"), on="subject", how="anti")
-    keeping = pl.col("subject").is_in(kept.get_column("subject").implode())
-    new = derived.join(held.select(key), on=key, how="anti", nulls_equal=True)
+    re-derived) for whom the facts still give every cached entry unchanged.
+
+    An entry is one rule's reading of one event, so (subject, source, event id, rule) names
+    it; pairing on that and comparing the other columns is exact and far cheaper than
+    joining on every column. Should a name ever repeat, every subject is replaced whole."""
+    values = [c for c in ENTRY_COLUMNS if c not in _NAME]
+    paired = derived.join(
+        held.with_columns(_held=pl.lit(True)), on=_NAME, how="left", suffix="_held"
+    )
+    if paired.height != derived.height:
+        return derived, []
+    unchanged = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_held")) for c in values)
+    changed = paired.filter(pl.col("_held").is_not_null() & ~unchanged).get_column("subject")
+    gone = held.join(derived, on=_NAME, how="anti").get_column("subject")
+    replaced = pl.concat([changed, gone]).implode()
+    subjects = held.get_column("subject").unique()
+    kept = subjects.filter(~subjects.is_in(replaced))
+    keeping = pl.col("subject").is_in(kept.implode())
+    new = paired.filter(pl.col("_held").is_null()).select(derived.columns)
     rows = pl.concat([derived.filter(~keeping), new.filter(keeping)])
-    return rows, kept.get_column("subject").to_list()
+    return rows, kept.to_list()

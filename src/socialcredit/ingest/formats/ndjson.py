@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 
@@ -18,10 +19,23 @@ from socialcredit.ingest.formats.textframe import (
 __all__ = ["read_ndjson"]
 
 
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+
+
+def _object_lines(text: str) -> pl.Series:
+    """The number of each non-blank line: 1 to n at once when no line is blank (the usual
+    case), else found line by line."""
+    body = text.rstrip()
+    first = body[: body.find("\n")] if "\n" in body else body
+    if first.strip() and _BLANK_LINE.search(body) is None:
+        return pl.int_range(1, body.count("\n") + 2, eager=True)
+    lines = pl.Series(text.split("\n")).str.strip_chars()
+    return (lines != "").arg_true() + 1
+
+
 def _fast(text: str) -> pl.DataFrame | None:
     """The whole file through Polars' reader; None if any line needs the careful path."""
-    lines = pl.Series(text.split("\n")).str.strip_chars()
-    numbers = (lines != "").arg_true() + 1
+    numbers = _object_lines(text)
     try:
         frame = pl.read_ndjson(text.encode(), infer_schema_length=None)
     except (pl.exceptions.PolarsError, ValueError):
