@@ -9,18 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from socialcredit.domain.durations import parse_duration
-from socialcredit.domain.listing import (
+from socialcredit.domain.cases import (
     AppealLodged,
     Correction,
     EarlyRemoval,
     Extension,
-    Fact,
-    Listing,
-    ListRule,
     NoticeServed,
     RemovalEvent,
     ReviewDecided,
+)
+from socialcredit.domain.cases import ListingFact as Fact
+from socialcredit.domain.durations import parse_duration
+from socialcredit.domain.listing import (
+    Listing,
+    ListRule,
     State,
     Trigger,
     listing_history,

@@ -28,27 +28,21 @@ from enum import StrEnum
 from typing import Literal
 
 from socialcredit.domain.calendar import closes_at, last_day
+from socialcredit.domain.cases import (
+    AppealLodged,
+    Correction,
+    EarlyRemoval,
+    Extension,
+    ListingFact,
+    NoticeServed,
+    RemovalEvent,
+    ReviewDecided,
+    Step,
+)
 from socialcredit.domain.durations import Duration, add_months
 from socialcredit.domain.identifiers import ADULT_AGE
 
-__all__ = [
-    "AppealLodged",
-    "Correction",
-    "EarlyRemoval",
-    "Extension",
-    "Fact",
-    "ListRule",
-    "Listing",
-    "Notice",
-    "NoticeServed",
-    "RemovalEvent",
-    "ReviewDecided",
-    "State",
-    "Step",
-    "Trigger",
-    "listing_history",
-    "state_at",
-]
+__all__ = ["ListRule", "Listing", "Notice", "State", "Trigger", "listing_history", "state_at"]
 
 
 class State(StrEnum):
@@ -103,87 +97,6 @@ class Trigger:
     born: date | None = None
 
 
-@dataclass(frozen=True)
-class NoticeServed:
-    """Written notice served on the subject: why, on which events, and how to appeal."""
-
-    id: str
-    at: datetime
-    reasons: str
-    how_to_appeal: str
-    evidence: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AppealLodged:
-    """The subject appeals against the listing."""
-
-    id: str
-    at: datetime
-    grounds: str
-
-
-@dataclass(frozen=True)
-class ReviewDecided:
-    """A reviewer's recorded decision on the appeal."""
-
-    id: str
-    at: datetime
-    outcome: Literal["upheld", "overturned"]
-    reasons: str
-    reviewer: str
-
-    def __post_init__(self) -> None:
-        if self.outcome not in ("upheld", "overturned"):
-            raise ValueError(f"review {self.id}: outcome must be 'upheld' or 'overturned'")
-
-
-@dataclass(frozen=True)
-class Correction:
-    """The subject was listed wrongly: the listing is withdrawn."""
-
-    id: str
-    at: datetime
-    reasons: str
-
-
-@dataclass(frozen=True)
-class EarlyRemoval:
-    """The authority takes the listing off now, before any deadline."""
-
-    id: str
-    at: datetime
-    reasons: str
-
-
-@dataclass(frozen=True)
-class RemovalEvent:
-    """An event that ends the listing (performance, settlement, the creditor's request)."""
-
-    id: str
-    at: datetime
-    type: str
-
-
-@dataclass(frozen=True)
-class Extension:
-    """An event that extends the listing's period by whole years."""
-
-    id: str
-    at: datetime
-    years: int
-
-
-Fact = (
-    NoticeServed
-    | AppealLodged
-    | ReviewDecided
-    | Extension
-    | RemovalEvent
-    | EarlyRemoval
-    | Correction
-)
-
 # Facts at the same instant apply in this order, after any clock due then; and their names.
 _ORDER: dict[type, tuple[int, str]] = {
     NoticeServed: (0, "the notice"),
@@ -211,26 +124,13 @@ class Notice:
 
 
 @dataclass(frozen=True)
-class Step:
-    """One step of a listing's history: when, the state after it, why, and the fact behind it.
-
-    A step the passing of time makes names the fact that started its clock.
-    """
-
-    at: datetime
-    state: State
-    reason: str
-    cause: str
-
-
-@dataclass(frozen=True)
 class Listing:
     """A listing as the facts up to `as_of` show it."""
 
     list_id: str
     trigger: str
     as_of: datetime
-    steps: tuple[Step, ...]
+    steps: tuple[Step[State], ...]
     notice: Notice | None = None
     effective_from: datetime | None = None
     effective_until: datetime | None = None
@@ -251,7 +151,7 @@ class Listing:
 
 
 def listing_history(
-    rule: ListRule, trigger: Trigger, facts: Iterable[Fact], *, as_of: datetime
+    rule: ListRule, trigger: Trigger, facts: Iterable[ListingFact], *, as_of: datetime
 ) -> Listing:
     """Fold the facts about one listing, in time order, into its history up to `as_of`."""
     ordered = sorted(facts, key=lambda f: (f.at, _ORDER[type(f)][0], f.id, repr(f)))
@@ -271,7 +171,7 @@ def listing_history(
 
 
 def state_at(
-    rule: ListRule, trigger: Trigger, facts: Iterable[Fact], *, as_of: datetime
+    rule: ListRule, trigger: Trigger, facts: Iterable[ListingFact], *, as_of: datetime
 ) -> State | None:
     """The listing's state as of `as_of`; None before the trigger."""
     return listing_history(rule, trigger, facts, as_of=as_of).state
@@ -291,7 +191,7 @@ class _Fold:
     def __init__(self, rule: ListRule, trigger: Trigger) -> None:
         self.rule = rule
         self.trigger = trigger
-        self.steps: list[Step] = []
+        self.steps: list[Step[State]] = []
         self.notice: Notice | None = None
         self.appealed = False
         # When a noticed listing takes effect if nothing intervenes: moment, cause, why.
@@ -311,7 +211,7 @@ class _Fold:
             self.effective_until = at
         self.steps.append(Step(at=at, state=state, reason=reason, cause=cause))
 
-    def no_effect(self, fact: Fact, why: str) -> None:
+    def no_effect(self, fact: ListingFact, why: str) -> None:
         name = _ORDER[type(fact)][1]
         self.step(fact.at, self.state, fact.id, f"{name} has no effect: {why}")
 
@@ -343,7 +243,7 @@ class _Fold:
 
     # --- facts -------------------------------------------------------------------------------
 
-    def apply(self, fact: Fact) -> None:
+    def apply(self, fact: ListingFact) -> None:
         if self.state is State.NOT_LISTED:
             self.no_effect(fact, "the subject is not listed")
         elif isinstance(fact, NoticeServed):
