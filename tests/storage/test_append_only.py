@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from socialcredit.errors import StoreUnavailableError
-from socialcredit.storage import Source, Store, open_store
+from socialcredit.storage import Party, Source, Store, open_store
 from tests.storage.conftest import Backend
 from tests.storage.rows import LATER, RECORDED, numbered
 
@@ -23,6 +23,10 @@ FACT_TABLES = {
     "source_versions": "trust",
     "subjects": "kind",
     "case_actions": "kind",
+    "party_versions": "name",
+    "decisions": "outcome",
+    "access_log": "what",
+    "notice_deliveries": "status",
 }
 
 
@@ -42,7 +46,41 @@ def one_of_each_fact(store: Store) -> None:
     )
     store.register_subjects(pl.DataFrame({"id": ["s"], "kind": ["person"]}), registered_at=RECORDED)
     store.append_case_actions(
-        pl.DataFrame({"kind": ["notice"], "subject": ["s"], "at": ["2025-01-01T00:00:00+00:00"]})
+        pl.DataFrame(
+            {
+                "kind": ["notice"],
+                "subject": ["s"],
+                "ref": ["notice-1"],
+                "at": ["2025-01-01T00:00:00+00:00"],
+            }
+        )
+    )
+    store.register_party(Party("rail", "Rail", ("rail.ticket",)), registered_at=RECORDED)
+    store.append_decisions(
+        pl.DataFrame(
+            {
+                "decision_id": ["d-1"],
+                "party": ["rail"],
+                "subject": ["s"],
+                "purpose": ["rail.ticket"],
+                "outcome": ["allow"],
+                "reasons": ["[]"],
+                "rulebooks": [["town@1"]],
+                "log_position": [2],
+                "as_of": [RECORDED],
+                "decided_at": [RECORDED],
+            }
+        )
+    )
+    store.append_access(
+        pl.DataFrame(
+            {"who": ["rail"], "role": ["party"], "subject": ["s"], "what": ["decision"]}
+        ).with_columns(purpose=pl.lit("rail.ticket"), at=pl.lit(RECORDED))
+    )
+    store.append_deliveries(
+        pl.DataFrame(
+            {"notice": ["notice-1"], "channel": ["inbox"], "status": ["sent"]}
+        ).with_columns(at=pl.lit(RECORDED))
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from socialcredit.errors import SchemaVersionError
-from socialcredit.storage import open_store
+from socialcredit.storage import Store, open_store
 from socialcredit.storage.migrate import migrations_for
 from tests.storage.conftest import Backend
 
@@ -32,3 +32,18 @@ def test_a_database_migrated_by_a_newer_version_is_refused(backend: Backend) -> 
     backend.raw("INSERT INTO migrations (number, name) VALUES (9999, 'from_the_future')")
     with pytest.raises(SchemaVersionError, match="9999"):
         open_store(backend.target)
+
+
+def test_the_due_process_lookups_are_indexed(store: Store, backend: Backend) -> None:
+    listed = {
+        "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index'",
+        "postgres": "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+    }[backend.name]
+    names = {name for (name,) in backend.raw(listed)}
+    assert {
+        "decisions_by_subject",
+        "decisions_by_party",
+        "access_log_by_subject",
+        "notice_deliveries_by_notice",
+        "case_actions_by_ref",
+    } <= names

@@ -24,7 +24,11 @@ field names) if not, and is never stored twice. Pending events are settled with
 Rulebooks: `publish_rulebook(id, version, effective, text, published_at=...)` and
 `rulebook_versions()`. Registries: `register_source(Source(...), registered_at=...)`,
 `sources()`, `source(id)`, `register_subjects(frame, registered_at=...)`, `subjects()`.
-Due process: `append_case_actions(frame)`, `case_actions_for(subjects)`. Caches:
+Due process: `append_case_actions(frame)`, `case_actions_for(subjects, refs=...)`;
+relying parties `register_party(Party(...), registered_at=...)`, `parties()`, `party(id)`;
+`append_decisions(frame)`, `decisions_for(subjects, party=...)`; the access log
+`append_access(frame)`, `access_for(subject)`; the notice outbox `append_deliveries(frame)`,
+`deliveries_for(notice_refs)`. Caches:
 `replace_caches(subjects, entries, standings, as_of=..., log_position=..., rulebooks=[...])`,
 `entries_for(subjects)`, `standings_for(subjects)`.
 
@@ -42,6 +46,7 @@ from socialcredit.storage.contract import (
     Appended,
     ChainBreak,
     ChainHead,
+    Party,
     Published,
     Source,
     Store,
@@ -53,6 +58,7 @@ __all__ = [
     "Appended",
     "ChainBreak",
     "ChainHead",
+    "Party",
     "Published",
     "Source",
     "Store",

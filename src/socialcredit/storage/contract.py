@@ -1,10 +1,11 @@
 """The store contract: what every backend does, and the records it hands back.
 
-Facts (events, reviews, rulebook versions, source versions, subjects, case actions) are
-only ever appended; the database refuses UPDATE and DELETE on them. Entries and standings
-are caches derived from the facts, replaced per subject, each row naming the log position
-and rulebook versions it was computed from. Every write is one transaction: it lands whole
-or not at all. Bulk data goes in and out as Polars frames.
+Facts (events, reviews, rulebook versions, source and party versions, subjects, case
+actions, decisions, the access log, notice deliveries) are only ever appended; the database
+refuses UPDATE and DELETE on them. Entries and standings are caches derived from the facts,
+replaced per subject, each row naming the log position and rulebook versions it was
+computed from. Every write is one transaction: it lands whole or not at all. Bulk data goes
+in and out as Polars frames.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ import polars as pl
 from socialcredit.domain.events import ENTRY_COLUMNS, STANDING_COLUMNS
 
 __all__ = [
+    "ACCESS_COLUMNS",
     "CASE_ACTION_COLUMNS",
+    "DECISION_COLUMNS",
+    "DELIVERY_COLUMNS",
     "ENTRY_CACHE_COLUMNS",
     "EVENT_COLUMNS",
     "SENT_FIELDS",
@@ -29,7 +33,9 @@ __all__ = [
     "Appended",
     "ChainBreak",
     "ChainHead",
+    "Party",
     "Published",
+    "Registered",
     "Source",
     "Store",
 ]
@@ -46,10 +52,27 @@ EVENT_COLUMNS = (
     "hash",
 )
 CASE_ACTION_COLUMNS = ("seq", "kind", "subject", "ref", "data", "at")
+# An eligibility answer, the facts and rulebooks it saw, and when it was given.
+DECISION_COLUMNS = (
+    "seq",
+    "decision_id",
+    "party",
+    "subject",
+    "purpose",
+    "outcome",
+    "reasons",
+    "rulebooks",
+    "log_position",
+    "as_of",
+    "decided_at",
+)
+ACCESS_COLUMNS = ("seq", "who", "role", "subject", "what", "purpose", "at")
+DELIVERY_COLUMNS = ("seq", "notice", "channel", "status", "detail", "at")
 # The entry and standing columns under the scheme that derived them, plus provenance.
 ENTRY_CACHE_COLUMNS = ("scheme", *ENTRY_COLUMNS, "log_position", "rulebooks")
 STANDING_CACHE_COLUMNS = ("scheme", *STANDING_COLUMNS, "as_of", "log_position", "rulebooks")
 Outcome = Literal["new", "exists", "conflict"]
+Registered = Literal["new", "updated", "exists"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +138,17 @@ class Source:
     name: str
     trust: Literal["high", "low"]
     allowed: tuple[str, ...]
+    credential_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Party:
+    """A relying party: who it is and the consequence purposes it may ask about
+    ("rail.ticket", "hotel.luxury"); it gets decisions for those purposes and no others."""
+
+    id: str
+    name: str
+    purposes: tuple[str, ...]
     credential_hash: str | None = None
 
 
@@ -184,7 +218,7 @@ class Store(Protocol):
     def verify_chain(self, chunk_size: int = 100_000) -> list[ChainBreak]:
         """Recompute every hash in log order, a chunk at a time; the broken records."""
 
-    # --- rulebooks, sources, subjects, case actions ------------------------------------------
+    # --- rulebooks, sources, subjects, case actions -------------------------------------------
 
     def publish_rulebook(
         self, rulebook: str, version: str, effective: date, text: str, *, published_at: datetime
@@ -195,7 +229,7 @@ class Store(Protocol):
     def rulebook_versions(self, rulebook: str | None = None) -> pl.DataFrame:
         """Published versions (all, or of one rulebook), by rulebook then effective date."""
 
-    def register_source(self, source: Source, *, registered_at: datetime) -> str:
+    def register_source(self, source: Source, *, registered_at: datetime) -> Registered:
         """Add a source or a new version of it: "new", "updated", or "exists" if unchanged."""
 
     def sources(self) -> list[Source]:
@@ -214,8 +248,53 @@ class Store(Protocol):
     def append_case_actions(self, actions: pl.DataFrame) -> int:
         """Append case actions (`kind`, `subject`, `ref`, `data` JSON text, `at`)."""
 
-    def case_actions_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Case actions about these subjects in the order they were appended."""
+    def case_actions_for(
+        self, subjects: Iterable[str] | None = None, *, refs: Iterable[str] | None = None
+    ) -> pl.DataFrame:
+        """Case actions about these subjects (or all), with these refs (or any), in the
+        order they were appended."""
+
+    # --- relying parties, decisions, access, notice deliveries --------------------------------
+
+    def register_party(self, party: Party, *, registered_at: datetime) -> Registered:
+        """Add a relying party or a new version of it: "new", "updated", or "exists" if
+        unchanged. Earlier versions are kept."""
+
+    def parties(self) -> list[Party]:
+        """Every registered relying party as its latest version has it, by id."""
+
+    def party(self, id: str) -> Party | None:
+        """One relying party as its latest version has it, or None."""
+
+    def append_decisions(self, decisions: pl.DataFrame) -> int:
+        """Append eligibility decisions in one transaction; how many. Columns:
+        `decision_id` (unique), `party`, `subject`, `purpose`, `outcome` ("allow", "deny",
+        or "refused" for a purpose the party is not registered for), `reasons` (JSON text),
+        `rulebooks` (a list of rulebook@version, or its JSON text), `log_position`, and the
+        instants `as_of` and `decided_at` (aware datetimes, or ISO text with an offset)."""
+
+    def decisions_for(
+        self, subjects: Iterable[str] | None = None, party: str | None = None
+    ) -> pl.DataFrame:
+        """Decisions about these subjects (or all), given to one party (or any), in the
+        order they were appended; `rulebooks` as a list, times as UTC instants."""
+
+    def append_access(self, reads: pl.DataFrame) -> int:
+        """Append reads of personal data in one transaction; how many. Columns: `who` (the
+        principal), `role`, `subject`, `what` ("decision", "score", "explain", ...),
+        `purpose` (optional), `at` (an aware datetime, or ISO text with an offset)."""
+
+    def access_for(self, subject: str) -> pl.DataFrame:
+        """Every logged read of one subject's data, in the order it was logged."""
+
+    def append_deliveries(self, deliveries: pl.DataFrame) -> int:
+        """Append attempts to deliver notices in one transaction; how many. Columns:
+        `notice` (the ref of a stored case action; an unknown one refuses the batch),
+        `channel` ("inbox" or "email"), `status` ("sent" or "failed"), `detail` (optional),
+        `at` (an aware datetime, or ISO text with an offset)."""
+
+    def deliveries_for(self, notices: Iterable[str]) -> pl.DataFrame:
+        """Every delivery attempt of these notices (case action refs), in order."""
 
     # --- caches -------------------------------------------------------------------------------
 

@@ -12,14 +12,20 @@ from typing import Any
 import polars as pl
 
 from socialcredit.storage.contract import (
+    ACCESS_COLUMNS,
     CASE_ACTION_COLUMNS,
+    DECISION_COLUMNS,
+    DELIVERY_COLUMNS,
     ENTRY_CACHE_COLUMNS,
     EVENT_COLUMNS,
     STANDING_CACHE_COLUMNS,
 )
 
 __all__ = [
+    "ACCESS_SCHEMA",
     "CASE_ACTION_SCHEMA",
+    "DECISION_SCHEMA",
+    "DELIVERY_SCHEMA",
     "ENTRY_CACHE_SCHEMA",
     "EVENT_SCHEMA",
     "MIGRATION_SCHEMA",
@@ -46,6 +52,16 @@ RULEBOOK_SCHEMA = _schema(
     effective=pl.Date(),
 )
 SUBJECT_SCHEMA = _schema(("id", "kind", "registered_at"))
+DECISION_SCHEMA = _schema(
+    DECISION_COLUMNS,
+    seq=pl.Int64(),
+    rulebooks=_LABELS,
+    log_position=pl.Int64(),
+    as_of=_INSTANT,
+    decided_at=_INSTANT,
+)
+ACCESS_SCHEMA = _schema(ACCESS_COLUMNS, seq=pl.Int64(), at=_INSTANT)
+DELIVERY_SCHEMA = _schema(DELIVERY_COLUMNS, seq=pl.Int64(), at=_INSTANT)
 MIGRATION_SCHEMA = _schema(("number", "name", "applied_at"), number=pl.Int64())
 ENTRY_CACHE_SCHEMA = _schema(
     ENTRY_CACHE_COLUMNS,

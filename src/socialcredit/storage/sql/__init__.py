@@ -1,17 +1,19 @@
-"""The store contract written once in SQL, in three parts over one connection: the event
-log, the registries and the caches. A backend subclasses `SqlStore` and supplies the
-connection-level hooks declared in `SqlBase`.
+"""The store contract written once in SQL, in four parts over one connection: the event
+log, the registries, the caches, and the disclosures (decisions, reads, notice deliveries).
+A backend subclasses `SqlStore` and supplies the connection-level hooks declared in
+`SqlBase`.
 """
 
 from __future__ import annotations
 
 from socialcredit.storage.sql.base import SqlBase
 from socialcredit.storage.sql.caches import Caches
+from socialcredit.storage.sql.disclosures import Disclosures
 from socialcredit.storage.sql.log import EventLog
 from socialcredit.storage.sql.registries import Registries
 
 __all__ = ["SqlBase", "SqlStore"]
 
 
-class SqlStore(EventLog, Registries, Caches):
+class SqlStore(EventLog, Registries, Caches, Disclosures):
     """Every operation of the `Store` contract; a backend adds the hooks of `SqlBase`."""

@@ -1,9 +1,10 @@
-"""Rulebook versions, sources, subjects and case actions in SQL: append-only registries."""
+"""Rulebook versions, sources, relying parties, subjects and case actions in SQL:
+append-only registries."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -12,17 +13,26 @@ import polars as pl
 from socialcredit.errors import PublishConflictError, RecordRejectedError
 from socialcredit.storage.appending import iso_text
 from socialcredit.storage.chain import canonical_json, content_hash
-from socialcredit.storage.contract import CASE_ACTION_COLUMNS, Published, Source
+from socialcredit.storage.contract import (
+    CASE_ACTION_COLUMNS,
+    Party,
+    Published,
+    Registered,
+    Source,
+)
 from socialcredit.storage.frames import CASE_ACTION_SCHEMA, RULEBOOK_SCHEMA, SUBJECT_SCHEMA, typed
 from socialcredit.storage.sql.base import SqlBase
 
 __all__ = ["Registries"]
 
 _SOURCE = "id, name, trust, allowed, credential_hash"
+_PARTY = "id, name, purposes, credential_hash"
+# The view over each versioned registry that shows the latest version of every record.
+_VIEWS = {"source": "sources", "party": "parties"}
 
 
 class Registries(SqlBase):
-    """Published rulebooks, the source and subject registries, and case actions."""
+    """Published rulebooks, the source, party and subject registries, and case actions."""
 
     def publish_rulebook(
         self, rulebook: str, version: str, effective: date, text: str, *, published_at: datetime
@@ -61,29 +71,50 @@ class Registries(SqlBase):
             RULEBOOK_SCHEMA,
         )
 
-    # --- sources and subjects -------------------------------------------------------------
+    # --- sources, parties and subjects ----------------------------------------------------
 
-    def register_source(self, source: Source, *, registered_at: datetime) -> str:
+    def register_source(self, source: Source, *, registered_at: datetime) -> Registered:
         """Add a source or a new version of it: "new", "updated", or "exists" if unchanged."""
+        fields = {
+            "name": source.name,
+            "trust": source.trust,
+            "allowed": canonical_json(list(source.allowed)),
+            "credential_hash": source.credential_hash,
+        }
+        return self._add_version("source", source, fields, _source, registered_at)
+
+    def register_party(self, party: Party, *, registered_at: datetime) -> Registered:
+        """Add a relying party or a new version of it: "new", "updated", or "exists"."""
+        fields = {
+            "name": party.name,
+            "purposes": canonical_json(list(party.purposes)),
+            "credential_hash": party.credential_hash,
+        }
+        return self._add_version("party", party, fields, _party, registered_at)
+
+    def _add_version(
+        self,
+        kind: str,
+        record: Source | Party,
+        fields: dict[str, Any],
+        read: Callable[[Sequence[Any]], Source | Party],
+        registered_at: datetime,
+    ) -> Registered:
+        """Store `record` as the next version in `{kind}_versions`, unless the latest
+        version (in the view over it) already is the same record."""
+        view = _VIEWS[kind]
         with self._writing():
             latest = self._fetch(
-                f"SELECT {_SOURCE}, version FROM sources WHERE id = ?", (source.id,)
+                f"SELECT id, {', '.join(fields)}, version FROM {view} WHERE id = ?", (record.id,)
             )
-            if latest and _source(latest[0]) == source:
+            if latest and read(latest[0]) == record:
                 return "exists"
             version = int(latest[0][-1]) + 1 if latest else 1
+            columns = [kind, "version", *fields, "registered_at"]
             self._execute(
-                "INSERT INTO source_versions (source, version, name, trust, allowed, "
-                "credential_hash, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    source.id,
-                    version,
-                    source.name,
-                    source.trust,
-                    canonical_json(list(source.allowed)),
-                    source.credential_hash,
-                    iso_text(registered_at),
-                ),
+                f"INSERT INTO {kind}_versions ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' * len(columns))})",
+                (record.id, version, *fields.values(), iso_text(registered_at)),
             )
         return "updated" if latest else "new"
 
@@ -99,6 +130,17 @@ class Registries(SqlBase):
         with self._translated():
             found = self._fetch(f"SELECT {_SOURCE} FROM sources WHERE id = ?", (id,))
         return _source(found[0]) if found else None
+
+    def parties(self) -> list[Party]:
+        """Every registered relying party as its latest version has it, by id."""
+        with self._translated():
+            return [_party(row) for row in self._fetch(f"SELECT {_PARTY} FROM parties ORDER BY id")]
+
+    def party(self, id: str) -> Party | None:
+        """One relying party as its latest version has it, or None."""
+        with self._translated():
+            found = self._fetch(f"SELECT {_PARTY} FROM parties WHERE id = ?", (id,))
+        return _party(found[0]) if found else None
 
     def register_subjects(self, subjects: pl.DataFrame, *, registered_at: datetime) -> int:
         """Register subjects (`id`, `kind`); how many were new. A changed kind is refused."""
@@ -150,12 +192,20 @@ class Registries(SqlBase):
             self._insert_frame("case_actions", rows)
         return rows.height
 
-    def case_actions_for(self, subjects: Iterable[str]) -> pl.DataFrame:
-        """Case actions about these subjects in the order they were appended."""
-        condition, params = self._among("subject", list(subjects))
+    def case_actions_for(
+        self, subjects: Iterable[str] | None = None, *, refs: Iterable[str] | None = None
+    ) -> pl.DataFrame:
+        """Case actions about these subjects (or all), with these refs (or any), in the
+        order they were appended."""
+        conditions, params = ["1 = 1"], []
+        for column, values in (("subject", subjects), ("ref", refs)):
+            if values is not None:
+                condition, among = self._among(column, list(values))
+                conditions.append(condition)
+                params += among
         return self._read(
             f"SELECT {', '.join(CASE_ACTION_COLUMNS)} FROM case_actions "
-            f"WHERE {condition} ORDER BY seq",
+            f"WHERE {' AND '.join(conditions)} ORDER BY seq",
             params,
             CASE_ACTION_SCHEMA,
         )
@@ -164,6 +214,11 @@ class Registries(SqlBase):
 def _source(row: Sequence[Any]) -> Source:
     id_, name, trust, allowed, credential_hash = row[:5]
     return Source(id_, name, trust, tuple(json.loads(allowed)), credential_hash)
+
+
+def _party(row: Sequence[Any]) -> Party:
+    id_, name, purposes, credential_hash = row[:4]
+    return Party(id_, name, tuple(json.loads(purposes)), credential_hash)
 
 
 def _iso(frame: pl.DataFrame, name: str) -> pl.Expr:
