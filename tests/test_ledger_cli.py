@@ -13,13 +13,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner, Result
 
 from socialcredit import bootstrap
-from socialcredit.cli import app
+from tests.cli_support import event, ingest, ndjson, quarantined, run, score, verify
 from tests.scenario import ADULT, OTHER_ADULT
 
-runner = CliRunner()
 ORG_FAILING_CHECK = "91350100M0001TGQXM"  # an early Fujian code: fails the national check
 
 
@@ -36,52 +34,6 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     assert run("source", "add", "court.wendeng", "--allow", "judicial").exit_code == 0
     assert run("source", "add", "community", "--trust", "low", "--allow", "traffic").exit_code == 0
     return path
-
-
-def run(*args: str) -> Result:
-    return runner.invoke(app, list(args))
-
-
-def event(i: int, when: str, subject: str = ADULT, **fields: Any) -> dict[str, Any]:
-    record = {
-        "id": f"tj-{i}",
-        "source": "traffic.weihai",
-        "subject": subject,
-        "type": "traffic.fine",
-        "occurred_at": when,
-        "jurisdiction": "371003",
-        "data": {"amount_cny": 800},
-    }
-    record.update(fields)
-    return record
-
-
-def ndjson(path: Path, *records: dict[str, Any]) -> Path:
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
-    return path
-
-
-def ingest(path: Path, *extra: str) -> tuple[int, dict[str, Any]]:
-    result = run("ingest", str(path), "--json", *extra)
-    assert result.stdout.strip(), result.output
-    return result.exit_code, json.loads(result.stdout)[0]
-
-
-def score(subject: str, *extra: str) -> dict[str, Any]:
-    result = run("score", subject, "--json", *extra)
-    assert result.exit_code == 0, result.output
-    found: dict[str, Any] = json.loads(result.stdout)
-    return found
-
-
-def verify() -> tuple[int, dict[str, Any]]:
-    result = run("verify", "--json")
-    return result.exit_code, json.loads(result.stdout)
-
-
-def quarantined(path: Path) -> list[dict[str, Any]]:
-    target = path.with_name(path.name + ".quarantine.ndjson")
-    return [json.loads(line) for line in target.read_text().splitlines()]
 
 
 def test_init_publishes_the_bundled_packs_once(db: Path) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from socialcredit.cli import evaluate, ledger, reading, rulebooks
+from socialcredit.cli import due_process, evaluate, ledger, reading, rulebooks
 from socialcredit.cli.app import app, err
 from socialcredit.errors import SocialCreditError
 
 __all__ = ["app", "main"]
-_COMMANDS = (evaluate, ledger, reading, rulebooks)
+_COMMANDS = (due_process, evaluate, ledger, reading, rulebooks)
 
 
 def main() -> None:

@@ -1,0 +1,313 @@
+"""Eligibility decisions for relying parties: allow or deny one purpose, with reasons.
+
+A party asks about one subject for one purpose it is registered for. Every scheme that
+scores the subject and names consequences for that purpose is consulted, and each of its
+consequences looks only at records from its related domains: a list in effect (whose domain
+is among them), or a grade computed from the entries of those domains alone. Expired
+entries never count (the standing is as of the moment asked). A consequence that denies
+when its condition holds denies; one that allows (a privilege) allows only when its
+condition holds. Any denial wins.
+
+Every decision, and every refusal of a purpose the party is not registered for, is stored
+with its reasons, the rulebook versions and the log position it saw, and the read is logged
+for the subject to see. A denial sends the subject an adverse-action notice: the key
+factors, where they came from, and how to dispute them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import polars as pl
+
+from socialcredit.errors import SocialCreditError
+from socialcredit.kernel.standing import standings
+from socialcredit.rules.model import Consequence
+from socialcredit.services.derive import derive
+from socialcredit.services.listings import listings_for, wall_clock
+from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.storage import Store
+
+__all__ = ["Decision", "Reason", "decide", "known_purposes"]
+
+Outcome = Literal["allow", "deny", "refused"]
+HOW_TO_DISPUTE = (
+    "You may see every record behind this decision with `socialcredit explain`, dispute any "
+    "entry (the source must confirm it within 30 days or it is removed), and appeal a "
+    "listing within its appeal window."
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One consequence's finding, in plain words, with what it rests on."""
+
+    scheme: str
+    consequence: str
+    effect: str
+    holds: bool
+    text: str
+    basis: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer a relying party gets."""
+
+    decision_id: str
+    party: str
+    subject: str
+    purpose: str
+    outcome: Outcome
+    reasons: list[Reason]
+    rulebooks: list[str]
+    log_position: int
+    as_of: datetime
+    decided_at: datetime
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "decision_id": self.decision_id,
+            "party": self.party,
+            "subject": self.subject,
+            "purpose": self.purpose,
+            "decision": self.outcome,
+            "reasons": [r.as_dict() for r in self.reasons],
+            "rulebooks": self.rulebooks,
+            "log_position": self.log_position,
+            "as_of": self.as_of.isoformat(),
+            "decided_at": self.decided_at.isoformat(),
+        }
+
+
+def known_purposes(schemes: list[Scheme]) -> set[str]:
+    """Every purpose some published scheme names a consequence for."""
+    return {c.purpose for s in schemes for g in s.plan.segments for c in g.consequences}
+
+
+def _decision_id(*parts: object) -> str:
+    text = "\x1f".join(str(p) for p in parts)
+    return "D-" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _consequences(scheme: Scheme, purpose: str, as_of: datetime) -> list[Consequence]:
+    segment = scheme.plan.segment_at(wall_clock(as_of, scheme.plan.timezone).date())
+    if segment is None:
+        return []
+    return [c for c in segment.consequences if c.purpose == purpose]
+
+
+def _label(c: Consequence) -> str:
+    return c.title or c.purpose
+
+
+def _list_reason(
+    store: Store,
+    scheme: Scheme,
+    c: Consequence,
+    subject: str,
+    as_of: datetime,
+    stored: pl.DataFrame,
+) -> Reason:
+    moment = wall_clock(as_of, scheme.plan.timezone)
+    live = [
+        s
+        for s in listings_for(store, [scheme], [subject], as_of, stored=stored)
+        if s.definition.id == c.on_list
+        and s.definition.domain in c.domains
+        and s.listing.in_effect_at(moment)
+    ]
+    if not live:
+        return Reason(scheme.id, _label(c), c.effect, False, f"not on the list {c.on_list}")
+    basis = [
+        {
+            "list": s.definition.id,
+            "listing": s.ref,
+            "source": s.trigger[0],
+            "event_id": s.trigger[1],
+            "in_effect_from": str(s.listing.effective_from),
+            "ends": str(s.listing.ends),
+        }
+        for s in live
+    ]
+    first = live[0]
+    title = first.definition.title or first.definition.id
+    text = (
+        f"on the {title} since {first.listing.effective_from:%Y-%m-%d} (listing {first.ref}, "
+        f"reported by {first.trigger[0]} as {first.trigger[1]})"
+    )
+    return Reason(scheme.id, _label(c), c.effect, True, text, basis)
+
+
+def _grade_reason(
+    scheme: Scheme, c: Consequence, subject: str, as_of: datetime, stored: pl.DataFrame
+) -> Reason:
+    derived = derive(stored, scheme, as_of)
+    related_rules = pl.DataFrame(
+        [
+            (r.rulebook, r.id)
+            for segment in scheme.plan.segments
+            for r in segment.rules
+            if r.domain in c.domains
+        ],
+        schema={"rulebook": pl.String, "rule": pl.String},
+        orient="row",
+    ).unique()
+    related = derived.entries.join(related_rules, on=["rulebook", "rule"], how="semi")
+    found = standings(derived.events, related, scheme.plan, as_of, pl.Series([subject]))
+    if found.is_empty() or not found.item(0, "scored"):
+        return Reason(scheme.id, _label(c), c.effect, False, "not scored under this scheme")
+    grade = str(found.item(0, "grade"))
+    segment = scheme.plan.segment_at(wall_clock(as_of, scheme.plan.timezone).date())
+    assert segment is not None
+    assert segment.grades is not None
+    rank = segment.grades.rank
+    if c.grade_at_least is not None:
+        holds = rank(grade) <= rank(c.grade_at_least)
+        test = f"at least {c.grade_at_least}"
+    else:
+        assert c.grade_at_most is not None
+        holds = rank(grade) >= rank(c.grade_at_most)
+        test = f"at most {c.grade_at_most}"
+    domains = ", ".join(sorted(c.domains))
+    verdict = "is" if holds else "is not"
+    text = (
+        f"grade {grade} (score {found.item(0, 'score')}) from records in {domains} {verdict} {test}"
+    )
+    valid = related.filter(pl.col("subject") == subject).select(
+        "rule", "source", "event_id", "applied_points", "valid_from", "valid_until"
+    )
+    basis = [{k: str(v) for k, v in row.items()} for row in valid.iter_rows(named=True)]
+    return Reason(scheme.id, _label(c), c.effect, holds, text, basis)
+
+
+def decide(
+    store: Store,
+    *,
+    party: str,
+    subject: str,
+    purpose: str,
+    as_of: datetime,
+    decided_at: datetime,
+) -> Decision:
+    """Decide, store the decision and log the read; a denial notifies the subject."""
+    registered = store.party(party)
+    if registered is None:
+        raise SocialCreditError(
+            f"no relying party {party!r}; register it with `socialcredit party add`"
+        )
+    schemes = schemes_of(published_catalog(store))
+    stored = store.events_for([subject])
+    position = store.head().seq
+    reasons: list[Reason] = []
+    rulebooks: list[str] = []
+    if purpose not in registered.purposes:
+        outcome: Outcome = "refused"
+        allowed = ", ".join(registered.purposes) or "none"
+        reasons.append(
+            Reason(
+                "",
+                purpose,
+                "refuse",
+                True,
+                f"{party} is not registered for the purpose {purpose} (registered: {allowed})",
+            )
+        )
+    else:
+        for scheme in schemes:
+            for c in _consequences(scheme, purpose, as_of):
+                if c.on_list is not None:
+                    reasons.append(_list_reason(store, scheme, c, subject, as_of, stored))
+                else:
+                    reasons.append(_grade_reason(scheme, c, subject, as_of, stored))
+                rulebooks += [v for v in scheme.versions if v not in rulebooks]
+        denied = [r for r in reasons if r.holds == (r.effect == "deny")]
+        outcome = "deny" if denied else "allow"
+    decision = Decision(
+        _decision_id(party, subject, purpose, as_of.isoformat(), decided_at.isoformat(), position),
+        party,
+        subject,
+        purpose,
+        outcome,
+        reasons,
+        rulebooks,
+        position,
+        as_of,
+        decided_at,
+    )
+    _record(store, decision, registered.name)
+    return decision
+
+
+def _record(store: Store, decision: Decision, party_name: str) -> None:
+    row = {
+        "decision_id": decision.decision_id,
+        "party": decision.party,
+        "subject": decision.subject,
+        "purpose": decision.purpose,
+        "outcome": decision.outcome,
+        "reasons": json.dumps([r.as_dict() for r in decision.reasons], ensure_ascii=False),
+        "rulebooks": json.dumps(decision.rulebooks),
+        "log_position": decision.log_position,
+        "as_of": decision.as_of,
+        "decided_at": decision.decided_at,
+    }
+    access = {
+        "who": decision.party,
+        "role": "relying_party",
+        "subject": decision.subject,
+        "what": "decision",
+        "purpose": decision.purpose,
+        "at": decision.decided_at,
+    }
+    with store.atomic():
+        store.append_access(pl.DataFrame([access]))
+        # The same question at the same instant over the same log is the same decision: a
+        # retry is logged as a read, not stored or notified twice.
+        earlier = store.decisions_for([decision.subject], party=decision.party)
+        if decision.decision_id in earlier.get_column("decision_id"):
+            return
+        store.append_decisions(pl.DataFrame([row]))
+        if decision.outcome == "deny":
+            _adverse_action_notice(store, decision, party_name)
+
+
+def _adverse_action_notice(store: Store, decision: Decision, party_name: str) -> None:
+    factors = [r for r in decision.reasons if r.holds == (r.effect == "deny")]
+    data = {
+        "decision_id": decision.decision_id,
+        "party": decision.party,
+        "party_name": party_name,
+        "purpose": decision.purpose,
+        "key_factors": [r.text for r in factors],
+        "sources": sorted({b["source"] for r in factors for b in r.basis if "source" in b}),
+        "how_to_dispute": HOW_TO_DISPUTE,
+    }
+    ref = f"adverse:{decision.decision_id}"
+    store.append_case_actions(
+        pl.DataFrame(
+            [
+                {
+                    "kind": "notice.adverse_action",
+                    "subject": decision.subject,
+                    "ref": ref,
+                    "data": json.dumps(data, ensure_ascii=False),
+                    "at": decision.decided_at.isoformat(),
+                }
+            ]
+        )
+    )
+    store.append_deliveries(
+        pl.DataFrame(
+            [{"notice": ref, "channel": "inbox", "status": "sent", "at": decision.decided_at}]
+        )
+    )

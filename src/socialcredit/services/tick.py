@@ -1,0 +1,118 @@
+"""The deadline job: act on every due-process clock that has run, with a clock passed in.
+
+A listing that a trigger proposed and nobody has served notice of gets its written notice
+now: the reasons, the rule, the evidence, the last day to appeal and how. Everything else a
+clock does (an appeal window closing, a period ending, a removal falling due) follows from
+the facts and the time, and needs no action. Running the job again does nothing new: what
+it acts on is what has not been acted on yet.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from socialcredit.domain.calendar import closes_at
+from socialcredit.domain.listing import State
+from socialcredit.services.listings import SubjectListing, listings_for, wall_clock
+from socialcredit.services.schemes import published_catalog, schemes_of
+from socialcredit.storage import Store
+
+__all__ = ["Ticked", "notice_text", "tick"]
+
+CHUNK_SUBJECTS = 20_000
+HOW_TO_APPEAL = (
+    "Appeal in writing before the window closes with `socialcredit listing appeal REF "
+    "--grounds TEXT` (or at the portal); a reviewer decides and records the reasons. Until "
+    "the window closes the listing has no effect."
+)
+
+
+@dataclass
+class Ticked:
+    """What one run did."""
+
+    now: datetime
+    notices: list[str] = field(default_factory=list)  # listing refs served notice
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready."""
+        return {"now": self.now.isoformat(), "notices": self.notices}
+
+
+def _listed_subjects(store: Store, trigger_types: list[str]) -> list[str]:
+    """Subjects with an event that proposes a listing."""
+    head = store.head().seq
+    found: set[str] = set()
+    for first in range(1, head + 1, 500_000):
+        chunk = store.events_between(first, min(first + 499_999, head))
+        found |= set(chunk.filter(pl.col("type").is_in(trigger_types)).get_column("subject"))
+    return sorted(found)
+
+
+def notice_text(listed: SubjectListing, now: datetime) -> dict[str, object]:
+    """The written notice of a proposed listing, served at `now`."""
+    definition = listed.definition
+    local = wall_clock(now, listed.scheme.plan.timezone)
+    closes = closes_at(local, definition.appeal_window)
+    title = definition.title or definition.id
+    return {
+        "listing": listed.ref,
+        "list": definition.id,
+        "reasons": (
+            f"{listed.trigger[0]} reported {listed.trigger[1]}, which under "
+            f"{listed.scheme.id} puts you on the {title} for {definition.period.text}"
+        ),
+        "evidence": [f"{listed.trigger[0]}/{listed.trigger[1]}"],
+        "appeal_window": definition.appeal_window.text,
+        "appeal_closes": closes.isoformat(),
+        "how_to_appeal": HOW_TO_APPEAL,
+    }
+
+
+def tick(
+    store: Store, *, now: datetime, progress: Callable[[int, int], None] | None = None
+) -> Ticked:
+    """Serve every notice that is due as of `now`; idempotent."""
+    schemes = schemes_of(published_catalog(store))
+    triggers = sorted({t for s in schemes for g in s.plan.segments for d in g.lists for t in d.on})
+    done = Ticked(now)
+    subjects = _listed_subjects(store, triggers)
+    for start in range(0, len(subjects), CHUNK_SUBJECTS):
+        chunk = subjects[start : start + CHUNK_SUBJECTS]
+        due = [
+            s
+            for s in listings_for(store, schemes, chunk, now)
+            if s.listing.state is State.PROPOSED and s.definition.notice
+        ]
+        if due:
+            _serve(store, due, now)
+            done.notices += [s.ref for s in due]
+        if progress:
+            progress(min(start + CHUNK_SUBJECTS, len(subjects)), len(subjects))
+    return done
+
+
+def _serve(store: Store, due: list[SubjectListing], now: datetime) -> None:
+    actions = pl.DataFrame(
+        [
+            {
+                "kind": "listing.notice",
+                "subject": s.subject,
+                "ref": s.ref,
+                "data": json.dumps(notice_text(s, now), ensure_ascii=False),
+                "at": now.isoformat(),
+            }
+            for s in due
+        ]
+    )
+    deliveries = pl.DataFrame(
+        [{"notice": s.ref, "channel": "inbox", "status": "sent", "at": now} for s in due]
+    )
+    with store.atomic():
+        store.append_case_actions(actions)
+        store.append_deliveries(deliveries)
