@@ -42,6 +42,7 @@ __all__ = [
     "LISTING_ACTIONS",
     "SubjectListing",
     "list_rule",
+    "listed_subjects",
     "listing_ref",
     "listings_for",
     "wall_clock",
@@ -178,6 +179,17 @@ def _facts_from_events(
         else:
             facts.append(RemovalEvent(name, at, type=type_))
     return facts
+
+
+def listed_subjects(store: Store, trigger_types: Sequence[str]) -> list[str]:
+    """Subjects with an event of one of these types (those a list may hold), by a scan of
+    the log a chunk at a time."""
+    head = store.head().seq
+    found: set[str] = set()
+    for first in range(1, head + 1, 500_000):
+        chunk = store.events_between(first, min(first + 499_999, head))
+        found |= set(chunk.filter(pl.col("type").is_in(trigger_types)).get_column("subject"))
+    return sorted(found)
 
 
 def listings_for(
