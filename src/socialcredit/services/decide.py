@@ -28,6 +28,7 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
 from socialcredit.services.derive import derive
+from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
@@ -152,17 +153,7 @@ def _grade_reason(
     scheme: Scheme, c: Consequence, subject: str, as_of: datetime, stored: pl.DataFrame
 ) -> Reason:
     derived = derive(stored, scheme, as_of)
-    related_rules = pl.DataFrame(
-        [
-            (r.rulebook, r.id)
-            for segment in scheme.plan.segments
-            for r in segment.rules
-            if r.domain in c.domains
-        ],
-        schema={"rulebook": pl.String, "rule": pl.String},
-        orient="row",
-    ).unique()
-    related = derived.entries.join(related_rules, on=["rulebook", "rule"], how="semi")
+    related = related_entries(scheme, c.domains, derived.entries)
     found = standings(derived.events, related, scheme.plan, as_of, pl.Series([subject]))
     if found.is_empty() or not found.item(0, "scored"):
         return Reason(scheme.id, _label(c), c.effect, False, "not scored under this scheme")
