@@ -151,6 +151,8 @@ def test_pending_events_wait_for_one_review(store: Store) -> None:
     )
     assert store.pending_events().get_column("id").to_list() == ["p2"]
     assert store.review_count() == 1
+    assert store.event("traffic.weihai", "p1").select("id", "review").rows() == [("p1", "approve")]
+    assert store.event("traffic.weihai", "nope").is_empty()
     reviews = store.events_for([ADULT]).select("id", "review")
     assert reviews.rows() == [("p1", "approve"), ("a1", None), ("p2", None)]
 

@@ -93,7 +93,7 @@ def review(
     at: datetime,
 ) -> str:
     """Record a reviewer's decision on a pending event and re-derive its subject, together."""
-    found = store.pending_events().filter((pl.col("source") == source) & (pl.col("id") == id))
+    found = store.event(source, id)
     schemes = ledger_of(store).schemes
     with store.atomic():
         store.review_event(

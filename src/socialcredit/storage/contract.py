@@ -194,6 +194,10 @@ class Store(Protocol):
         """Every event about these subjects in log order, with the `review` decision of
         pending ones ("approve", "reject", or null while unreviewed)."""
 
+    def event(self, source: str, id: str) -> pl.DataFrame:
+        """The event stored under `(source, id)` with its `review`, as one row (none if
+        there is no such event)."""
+
     def events_between(self, first: int, last: int) -> pl.DataFrame:
         """Events at positions `first` to `last`, both included, in log order."""
 

@@ -82,6 +82,17 @@ class EventLog(SqlBase):
             {**EVENT_SCHEMA, "review": pl.String()},
         )
 
+    def event(self, source: str, id: str) -> pl.DataFrame:
+        """The event stored under `(source, id)` with its `review`, as one row or none."""
+        columns = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
+        return self._read(
+            f"SELECT {columns}, r.decision FROM events AS e "
+            "LEFT JOIN event_reviews AS r ON r.source = e.source AND r.id = e.id "
+            "WHERE e.source = ? AND e.id = ?",
+            (source, id),
+            {**EVENT_SCHEMA, "review": pl.String()},
+        )
+
     def events_between(self, first: int, last: int) -> pl.DataFrame:
         """Events at positions `first` to `last`, both included, in log order."""
         return self._read(
