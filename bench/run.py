@@ -1,14 +1,15 @@
-"""Benchmarks: the kernel against a ZEN decision table, and the ledger (bench/ingest.py).
+"""Benchmarks: the kernel against a ZEN decision table, the ledger (bench/ingest.py) and
+eligibility decisions (bench/decisions.py).
 
     uv run --group bench python bench/run.py                 # everything, writes BENCHMARKS.md
-    uv run --group bench python bench/run.py --only kernel   # one section; the other is kept
-    uv run --group bench python bench/run.py --quick         # tiny smoke run of both, prints only
+    uv run --group bench python bench/run.py --only kernel   # one section; the others are kept
+    uv run --group bench python bench/run.py --quick         # tiny smoke run, prints only
 
 Kernel: the Polars kernel on a seeded synthetic population, end to end, beside ZEN's
 `evaluate_batch` on a sample of the same events. Generating the data is not timed, nor is
 turning the reference's sample into dicts. Ledger: `bench/ingest.py`'s section, measured in
 this run (each of its phases in a fresh process, as when it runs alone); `--ledger="FLAGS"`
-passes it flags.
+passes it flags. Decisions: `bench/decisions.py`'s section; `--decisions="FLAGS"`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import zen
 
+import decisions
 import ingest
 from machine import ROOT, machine
 from socialcredit.kernel.entries import derive_entries
@@ -42,7 +44,7 @@ from socialcredit.simulate.synthetic import synthetic_events, synthetic_populati
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
 
 COMMAND = "uv run --group bench python bench/run.py"
-SECTIONS = ("kernel", "ledger")  # in the order BENCHMARKS.md gives them
+SECTIONS = ("kernel", "ledger", "decisions")  # in the order BENCHMARKS.md gives them
 RULEBOOK = "cn-371003-wendeng"
 START = date(2025, 1, 1)
 EVENTS_PER_PERSON_YEAR = 10.0  # what `synthetic_events` gives at rate 1.0, about
@@ -67,8 +69,9 @@ class Config:
     zen_sample: int
     output: Path | None
     quick: bool
-    only: str | None  # the section to measure; None: both
+    only: str | None  # the section to measure; None: all
     ledger: list[str]  # flags for bench/ingest.py
+    decisions: list[str]  # flags for bench/decisions.py
     argv: list[str]  # as given, for the ledger section to name its command
 
     @property
@@ -107,6 +110,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         'postgres" (see bench/ingest.py --help)',
     )
     parser.add_argument(
+        "--decisions",
+        default="",
+        metavar="FLAGS",
+        help='flags for bench/decisions.py, as one string: --decisions="--people 200000"',
+    )
+    parser.add_argument(
         "--only",
         choices=SECTIONS,
         default=None,
@@ -128,6 +137,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         rate = args.events_per_person / (EVENTS_PER_PERSON_YEAR * args.days / 365.25)
     output = args.output if args.output or args.quick else ROOT / "BENCHMARKS.md"
     ledger = ["--quick"] * args.quick + shlex.split(args.ledger)
+    decision_flags = ["--quick"] * args.quick + shlex.split(args.decisions)
     return Config(
         args.people,
         args.days,
@@ -140,6 +150,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         args.quick,
         args.only,
         ledger,
+        decision_flags,
         argv,
     )
 
@@ -522,13 +533,14 @@ def header() -> str:
             "",
             "It measures the kernel beside a ZEN decision table, then the ledger "
             "(`bench/ingest.py`: ingest into SQLite and PostgreSQL, and a full recompute) "
-            "beside bare inserts and the kernel alone; every figure sits beside its reference, "
-            "measured in the same run. The full run is long. Flags:",
+            "beside bare inserts and the kernel alone, then eligibility decisions from warm "
+            "caches (`bench/decisions.py`) beside `decide` from the facts; every figure sits "
+            "beside its reference, measured in the same run. The full run is long. Flags:",
             "",
-            "- `--only kernel` or `--only ledger` measures that section only and keeps the "
-            "other as it stands in the file written.",
+            "- `--only kernel`, `--only ledger` or `--only decisions` measures that section "
+            "only and keeps the others as they stand in the file written.",
             "- `--output PATH` writes there instead of BENCHMARKS.md.",
-            "- `--quick` does a tiny smoke run of both sections (or the one `--only` names) "
+            "- `--quick` does a tiny smoke run of every section (or the one `--only` names) "
             "and prints only, unless `--output` is given.",
             "- Kernel sizes: `--people`, `--days`, `--events-per-person`, `--runs`, "
             "`--warmup`, `--zen-sample`, `--seed`.",
@@ -536,22 +548,27 @@ def header() -> str:
             '`--ledger="--events 200000 --skip postgres"`; '
             "`uv run --group bench python bench/ingest.py --help` lists them. That script "
             "alone prints the ledger section without writing this file.",
+            '- Decision flags go to `bench/decisions.py` through `--decisions="FLAGS"`, for '
+            'example `--decisions="--people 200000"`.',
         ]
     )
 
 
 def split(text: str) -> dict[str, str]:
-    """The sections of a BENCHMARKS.md: the kernel's from its first `## ` heading up to the
-    ledger's heading, the ledger's from there to the end; those absent are left out."""
+    """The sections of a BENCHMARKS.md, by their headings: the kernel's from the first `## `
+    heading up to the next section's, the others from their own; those absent are left out."""
     lines = text.splitlines()
     headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
     if not headings:
         return {}
-    ledger = next((i for i in headings if lines[i].strip() == ingest.HEADING), len(lines))
-    found = {
-        "kernel": "\n".join(lines[headings[0] : ledger]).strip(),
-        "ledger": "\n".join(lines[ledger:]).strip(),
+    named = {ingest.HEADING: "ledger", decisions.HEADING: "decisions"}
+    starts = {"kernel": headings[0]} | {
+        named[lines[i].strip()]: i for i in headings if lines[i].strip() in named
     }
+    order = sorted(starts.items(), key=lambda item: item[1])
+    found = {}
+    for (name, start), following in zip(order, [*order[1:], ("", len(lines))], strict=True):
+        found[name] = "\n".join(lines[start : following[1]]).strip()
     return {name: body for name, body in found.items() if body}
 
 
@@ -631,12 +648,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         _segment_for(plan_for(RULEBOOK), config)
     if "ledger" in config.sections:
         ingest.parse_args(config.ledger, prog="bench/run.py --ledger")
+    if "decisions" in config.sections:
+        decisions.parse_args(config.decisions, prog="bench/run.py --decisions")
     sections = kept(config)
     # The ledger first: its phases run in child processes, so the kernel's peak memory (this
     # process's) stays its own, and the kernel's frames never sit beside the ledger's phases.
     if "ledger" in config.sections:
         print("ledger ... (progress on stderr)")
         sections["ledger"] = ledger_section(config)
+    if "decisions" in config.sections:
+        print("decisions ... (progress on stderr)")
+        sections["decisions"] = decisions.section(config.decisions)
     if "kernel" in config.sections:
         sections["kernel"] = kernel_section(config)
     text = document(sections)
