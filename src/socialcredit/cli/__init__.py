@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from socialcredit.cli import due_process, evaluate, ledger, reading, rulebooks
+from socialcredit.cli import (
+    disputes,
+    due_process,
+    evaluate,
+    ledger,
+    reading,
+    rulebooks,
+    subject_rights,
+)
 from socialcredit.cli.app import app, err
 from socialcredit.errors import SocialCreditError
 
 __all__ = ["app", "main"]
-_COMMANDS = (due_process, evaluate, ledger, reading, rulebooks)
+_COMMANDS = (disputes, due_process, evaluate, ledger, reading, rulebooks, subject_rights)
 
 
 def main() -> None:

@@ -135,8 +135,9 @@ def tick_command(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Act on every due-process deadline that has passed: serve the notices that are due.
-    Safe to run any number of times."""
+    """Act on every due-process deadline that has passed: serve the notices that are due,
+    notify sources of disputes, remove unconfirmed entries, send dispute outcomes, and tell
+    relying parties of decisions since corrected. Safe to run any number of times."""
     with opened_store() as store, reported(), progress_bar() as bar:
         moment = _moment(store, now)
         task = bar.add_task("deadlines", total=None, rate="")
@@ -149,6 +150,19 @@ def tick_command(
     )
     for ref in done.notices:
         out.print(f"  notice served for {ref}", highlight=False)
+    disputes = done.disputes
+    for ref in disputes.source_notices:
+        out.print(f"  dispute {ref}: source notified", highlight=False)
+    for ref in disputes.removals:
+        out.print(f"  dispute {ref}: not confirmed in time, entry removed", highlight=False)
+    for ref in disputes.outcomes:
+        out.print(f"  dispute {ref}: outcome sent to the subject", highlight=False)
+    for c in disputes.corrections:
+        out.print(
+            f"  decision {c.decision_id}: {c.party} told of dispute {c.dispute} "
+            f"(now {c.decision_now})",
+            highlight=False,
+        )
 
 
 # --- listings ----------------------------------------------------------------------------------

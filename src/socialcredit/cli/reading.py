@@ -116,14 +116,18 @@ def explain(
     subject: SubjectArg, as_of: AsOfOpt = None, rulebook: SchemeOpt = None, as_json: JsonOpt = False
 ) -> None:
     """Every entry behind a subject's standing: rule, rulebook version, source, event, base
-    and applied points, validity, doubled, expired; and the events that count for nothing
-    (voided, pending, rejected), with why."""
+    and applied points, validity, doubled, expired, disputed; and the events that count for
+    nothing (voided, removed by a dispute, pending, rejected), with why."""
     record = _read(subject, as_of, rulebook)
     schemes = [{**_standing(r, subject), "entries": _entries(r, subject)} for r in record.readings]
     unscored = record.unscored.to_dicts()
+    disputes = [
+        {"ref": d.ref, "source": d.source, "event_id": d.event_id, "state": str(d.dispute.state)}
+        for d in record.disputes
+    ]
     if as_json:
-        top = _with_schemes(record, schemes)
-        print(json.dumps({**top, "not_scored": unscored}, ensure_ascii=False, default=str))
+        top = {**_with_schemes(record, schemes), "not_scored": unscored, "disputes": disputes}
+        print(json.dumps(top, ensure_ascii=False, default=str))
         return
     for reading, scheme in zip(record.readings, schemes, strict=True):
         if reading.standing is None:
@@ -140,10 +144,13 @@ def explain(
         )
         for e in _entries(reading, subject):
             state = "counts" if e["counts"] else ("expired" if e["expired"] else e["status"])
+            if e["disputed"]:
+                state = f"{state}, disputed {e['dispute']}: {e['dispute_state']}"
             out.print(
                 f"  {e['valid_from']}  {e['source']}/{e['event_id']}  [{state}]  "
                 f"{e['applied_points']:+d}  {e['reason']}  (until {e['valid_until'] or 'never'})",
                 highlight=False,
+                markup=False,  # the state in brackets is text, not a style
                 soft_wrap=True,
             )
     for row in unscored:

@@ -12,13 +12,17 @@ Every decision, and every refusal of a purpose the party is not registered for, 
 with its reasons, the rulebook versions and the log position it saw, and the read is logged
 for the subject to see. A denial sends the subject an adverse-action notice: the key
 factors, where they came from, and how to dispute them.
+
+An event that a dispute removed by the moment asked counts for nothing; one under dispute
+still counts, and every reason resting on it says so (`disputed`, and the dispute's ref
+and state in its basis).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -28,12 +32,13 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
 from socialcredit.services.derive import derive
+from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_for, settled
 from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
 
-__all__ = ["Decision", "Reason", "decide", "known_purposes"]
+__all__ = ["Decision", "Reason", "decide", "evaluate", "known_purposes"]
 
 Outcome = Literal["allow", "deny", "refused"]
 HOW_TO_DISPUTE = (
@@ -53,6 +58,7 @@ class Reason:
     holds: bool
     text: str
     basis: list[dict[str, Any]] = field(default_factory=list)
+    disputed: list[str] = field(default_factory=list)  # refs of disputes on its basis
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -181,6 +187,58 @@ def _grade_reason(
     return Reason(scheme.id, _label(c), c.effect, holds, text, basis)
 
 
+def _flagged(reason: Reason, disputed: pl.DataFrame) -> Reason:
+    """The reason with every basis record that is under dispute marked, and said."""
+    found = {
+        (source, event): (ref, state)
+        for source, event, ref, state in disputed.select(
+            "source", "event_id", "dispute", "dispute_state"
+        ).iter_rows()
+    }
+    basis, refs, said = [], [], []
+    for row in reason.basis:
+        mark = found.get((row.get("source"), row.get("event_id")))
+        if mark is None:
+            basis.append(row)
+            continue
+        basis.append({**row, "dispute": mark[0], "dispute_state": mark[1]})
+        if mark[0] not in refs:
+            refs.append(mark[0])
+            said.append(f"{row['source']}/{row['event_id']} ({mark[0]}, {mark[1]})")
+    if not refs:
+        return reason
+    text = f"{reason.text}; disputed by the subject: {', '.join(said)}"
+    return replace(reason, text=text, basis=basis, disputed=refs)
+
+
+def evaluate(
+    store: Store,
+    schemes: list[Scheme],
+    *,
+    subject: str,
+    purpose: str,
+    as_of: datetime,
+    stored: pl.DataFrame,
+    disputes: list[SubjectDispute],
+) -> tuple[Outcome, list[Reason], list[str]]:
+    """The answer for one purpose as of `as_of` from the subject's stored events, settled
+    (`disputes.settled`), and the disputes to flag: allow or deny, the reasons, and the
+    rulebook versions consulted. Nothing is recorded."""
+    disputed = disputed_events(disputes)
+    reasons: list[Reason] = []
+    rulebooks: list[str] = []
+    for scheme in schemes:
+        for c in _consequences(scheme, purpose, as_of):
+            if c.on_list is not None:
+                reason = _list_reason(store, scheme, c, subject, as_of, stored)
+            else:
+                reason = _grade_reason(scheme, c, subject, as_of, stored)
+            reasons.append(_flagged(reason, disputed))
+            rulebooks += [v for v in scheme.versions if v not in rulebooks]
+    denied = [r for r in reasons if r.holds == (r.effect == "deny")]
+    return ("deny" if denied else "allow"), reasons, rulebooks
+
+
 def decide(
     store: Store,
     *,
@@ -197,7 +255,8 @@ def decide(
             f"no relying party {party!r}; register it with `socialcredit party add`"
         )
     schemes = schemes_of(published_catalog(store))
-    stored = store.events_for([subject])
+    disputes = [d for d in disputes_for(store, schemes, [subject], as_of) if d.shown]
+    stored = settled(store.events_for([subject]), disputes)
     position = store.head().seq
     reasons: list[Reason] = []
     rulebooks: list[str] = []
@@ -214,15 +273,15 @@ def decide(
             )
         )
     else:
-        for scheme in schemes:
-            for c in _consequences(scheme, purpose, as_of):
-                if c.on_list is not None:
-                    reasons.append(_list_reason(store, scheme, c, subject, as_of, stored))
-                else:
-                    reasons.append(_grade_reason(scheme, c, subject, as_of, stored))
-                rulebooks += [v for v in scheme.versions if v not in rulebooks]
-        denied = [r for r in reasons if r.holds == (r.effect == "deny")]
-        outcome = "deny" if denied else "allow"
+        outcome, reasons, rulebooks = evaluate(
+            store,
+            schemes,
+            subject=subject,
+            purpose=purpose,
+            as_of=as_of,
+            stored=stored,
+            disputes=disputes,
+        )
     decision = Decision(
         _decision_id(party, subject, purpose, as_of.isoformat(), decided_at.isoformat(), position),
         party,

@@ -3,7 +3,10 @@
 Stored events carry their data as canonical JSON text; a scheme reads the fields its rules
 name. An event counts once it is accepted: recorded from a trusted source, or pending
 (from a low-trust source) and then approved by a reviewer or corroborated by an event from
-another source about the same subject and act. A rejected pending event never counts.
+another source about the same subject and act. A rejected pending event never counts, and
+neither does an event a dispute removed (marked by `disputes.settled`: it corroborates
+nothing either). Every path that derives from stored events settles them first, so what is
+derived follows from the events, the rulebooks, the case actions and the moment.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from socialcredit.ingest.events import data_fields, typed_events
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
+from socialcredit.services.disputes import REMOVED, settle
 from socialcredit.services.schemes import Scheme
 from socialcredit.storage import Store
 
@@ -73,8 +77,11 @@ class Derived:
 
 def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
     """The stored events (`events_for` columns, with `review`) that count: see the module
-    docstring. Corroboration is among the events no reviewer rejected."""
-    considered = stored.filter((pl.col("review") != "reject").fill_null(True))
+    docstring. Corroboration is among the events no reviewer rejected and no dispute
+    removed."""
+    considered = stored.filter(
+        (pl.col("review") != "reject").fill_null(True) & (pl.col("status") != REMOVED)
+    )
     corroborated = pl.col("act").is_not_null() & (
         pl.col("source").n_unique().over("subject", "act") > 1
     )
@@ -158,12 +165,13 @@ def refresh_caches(
 ) -> list[Derived]:
     """Re-derive these subjects under every scheme and replace their caches, in the caller's
     transaction if there is one. `stored`, if given, holds every stored event of these
-    subjects (a caller that has them in hand saves reading them back). Returns what was
-    derived."""
+    subjects (a caller that has them in hand saves reading them back); the disputes settled
+    by `as_of` are applied to it. Returns what was derived."""
     if not subjects:
         return []
     if stored is None:
         stored = store.events_for(subjects)
+    stored = settle(store, schemes, stored, as_of)
     position = store.head().seq
     done = []
     for scheme in schemes:

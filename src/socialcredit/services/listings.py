@@ -35,6 +35,7 @@ from socialcredit.ingest.events import parse_times
 from socialcredit.rules.model import ListDef
 from socialcredit.rules.plan import VOID
 from socialcredit.services.derive import considered, counting_events
+from socialcredit.services.disputes import settle
 from socialcredit.services.schemes import Scheme
 from socialcredit.storage import Store
 
@@ -201,10 +202,13 @@ def listings_for(
     stored: pl.DataFrame | None = None,
 ) -> list[SubjectListing]:
     """Every listing of these subjects under these schemes as of `as_of`, by scheme, subject
-    and log position of the trigger. `stored` is `store.events_for(subjects)` if in hand."""
+    and log position of the trigger. `stored` is `store.events_for(subjects)` if in hand,
+    settled (`disputes.settle`: an event a dispute removed proposes, ends, extends nothing)."""
     if not subjects:
         return []
-    stored = store.events_for(subjects) if stored is None else stored
+    if stored is None:
+        schemes = list(schemes)
+        stored = settle(store, schemes, store.events_for(subjects), as_of)
     found: list[SubjectListing] = []
     for scheme in schemes:
         plan = scheme.plan

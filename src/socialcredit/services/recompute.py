@@ -4,7 +4,8 @@ Both walk the subjects in chunks (the registry and whatever is cached), read eac
 events once and derive it under every published scheme. `recompute` replaces the caches,
 one transaction per chunk, and counts the subjects whose score or grade changed; `check`
 changes nothing and reports every cached row the facts do not give, and every row the facts
-give that is not cached.
+give that is not cached. Both derive as of one moment, with the disputes settled by then
+(`disputes.settle`): an event a dispute removed is in no cache.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import polars as pl
 from socialcredit.domain.events import ENTRY_COLUMNS, STANDING_COLUMNS
 from socialcredit.kernel.standing import standings
 from socialcredit.services.derive import Derived, derive, refresh_caches
+from socialcredit.services.disputes import settle
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
 
@@ -201,7 +203,7 @@ def check_caches(
     subjects = all_subjects(store)
     done = 0
     for chunk in _chunks(subjects, chunk_subjects):
-        stored = store.events_for(chunk)
+        stored = settle(store, schemes, store.events_for(chunk), as_of)
         entries = store.entries_for(chunk)
         cached = store.standings_for(chunk)
         for scheme in schemes:

@@ -2,9 +2,11 @@
 
 A listing that a trigger proposed and nobody has served notice of gets its written notice
 now: the reasons, the rule, the evidence, the last day to appeal and how. Everything else a
-clock does (an appeal window closing, a period ending, a removal falling due) follows from
-the facts and the time, and needs no action. Running the job again does nothing new: what
-it acts on is what has not been acted on yet.
+listing's clock does (an appeal window closing, a period ending, a removal falling due)
+follows from the facts and the time, and needs no action. Disputes are tended by
+`dispute_deadlines`: sources notified, unverified entries removed and their subjects
+re-derived, outcomes sent, relying parties told of decisions since corrected. Running the
+job again does nothing new: what it acts on is what has not been acted on yet.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import polars as pl
 
 from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.listing import State
+from socialcredit.services.dispute_deadlines import DisputesTended, tend_disputes
 from socialcredit.services.listings import SubjectListing, listings_for, wall_clock
 from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
@@ -38,10 +41,15 @@ class Ticked:
 
     now: datetime
     notices: list[str] = field(default_factory=list)  # listing refs served notice
+    disputes: DisputesTended = field(default_factory=DisputesTended)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready."""
-        return {"now": self.now.isoformat(), "notices": self.notices}
+        return {
+            "now": self.now.isoformat(),
+            "notices": self.notices,
+            "disputes": self.disputes.as_dict(),
+        }
 
 
 def _listed_subjects(store: Store, trigger_types: list[str]) -> list[str]:
@@ -77,7 +85,7 @@ def notice_text(listed: SubjectListing, now: datetime) -> dict[str, object]:
 def tick(
     store: Store, *, now: datetime, progress: Callable[[int, int], None] | None = None
 ) -> Ticked:
-    """Serve every notice that is due as of `now`; idempotent."""
+    """Serve every notice that is due as of `now` and tend every dispute; idempotent."""
     schemes = schemes_of(published_catalog(store))
     triggers = sorted({t for s in schemes for g in s.plan.segments for d in g.lists for t in d.on})
     done = Ticked(now)
@@ -94,6 +102,7 @@ def tick(
             done.notices += [s.ref for s in due]
         if progress:
             progress(min(start + CHUNK_SUBJECTS, len(subjects)), len(subjects))
+    done.disputes = tend_disputes(store, schemes, now=now)
     return done
 
 

@@ -13,6 +13,9 @@ A subject the set does not hold has its events and cached entries read back. Whe
 still give every cached entry of a subject, only its new entries are written; otherwise (a
 late event doubling a later one, a void, a repair) all of its entries are. So an entry's
 `log_position` is where it last changed, whatever the batches were.
+
+Disputes are read afresh for the touched subjects at every batch (case actions are not
+held): an event a dispute removed by the batch's moment is derived as removed.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.services.derive import DERIVATION_COLUMNS, decode, derive
+from socialcredit.services.disputes import disputes_for, settled
 from socialcredit.services.schemes import Scheme
 from socialcredit.storage import Store
 
@@ -80,11 +84,14 @@ class WorkingSet:
         added = pl.concat([read, fresh.filter(pl.col("subject").is_in(in_hand))])
         mine = pl.col("subject").is_in(touched.implode())
         stored = pl.concat([self.events.filter(mine), added]).sort("seq")
+        # A subject the batch registered has no case actions: no dispute to read for it.
+        known = touched.filter(~touched.is_in(first_seen.implode())).to_list()
+        derivable = settled(stored, disputes_for(store, schemes, known, as_of))
         for scheme in schemes:
             new, unscorable = decode(added, scheme)
             held_decoded = self.decoded.get(scheme.id, new.clear())
             decoded = pl.concat([held_decoded.filter(mine), new])
-            derived = derive(stored, scheme, as_of, decoded=(decoded, unscorable))
+            derived = derive(derivable, scheme, as_of, decoded=(decoded, unscorable))
             entries = derived.entries.select(ENTRY_COLUMNS)
             before = self.entries.get(scheme.id, entries.clear())
             if cached is not None:

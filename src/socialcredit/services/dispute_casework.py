@@ -1,0 +1,186 @@
+"""Case actions on a dispute: the subject opens it and adds information; the source answers.
+
+Each is an append-only fact with its own timestamp, so disputes handled elsewhere can be
+loaded with the dates they really happened. A dispute is of one entry the subject has: the
+event behind it must be theirs and make an entry under a published scheme; an event already
+under an unresolved dispute, or already removed by one, is not disputed again. An answer
+that the dispute's state does not admit (after the deadline removed the entry) is still
+recorded, and the history says it had no effect and why. A withdrawal re-derives the
+subject's caches in the same transaction, so they follow the facts at once.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+import polars as pl
+
+from socialcredit.errors import SocialCreditError
+from socialcredit.services.derive import derive, refresh_caches
+from socialcredit.services.disputes import (
+    DISPUTE_OPENED,
+    INFORMATION_ADDED,
+    SOURCE_ANSWERED,
+    SubjectDispute,
+    dispute_ref,
+    disputes_for,
+    event_seq_of,
+    settled,
+)
+from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.storage import Store
+
+__all__ = ["add_information", "answer_dispute", "find_dispute", "open_dispute"]
+
+
+def _schemes(store: Store) -> list[Scheme]:
+    schemes = schemes_of(published_catalog(store))
+    if not schemes:
+        raise SocialCreditError(
+            "no rulebook is published in this store; run `socialcredit init` first"
+        )
+    return schemes
+
+
+def _append(
+    store: Store, kind: str, subject: str, ref: str, data: dict[str, Any], at: datetime
+) -> None:
+    row = {
+        "kind": kind,
+        "subject": subject,
+        "ref": ref,
+        "data": json.dumps(data, ensure_ascii=False),
+        "at": at.isoformat(),
+    }
+    store.append_case_actions(pl.DataFrame([row]))
+
+
+def find_dispute(store: Store, ref: str, as_of: datetime) -> SubjectDispute:
+    """The dispute a ref names, as of a moment."""
+    seq = event_seq_of(ref)
+    if seq is None:
+        raise SocialCreditError(f"{ref!r} is not a dispute ref (X-<log position of the event>)")
+    event = store.events_between(seq, seq)
+    if event.is_empty():
+        raise SocialCreditError(f"no event is stored at log position {seq} (dispute {ref})")
+    subject = str(event.item(0, "subject"))
+    for found in disputes_for(store, _schemes(store), [subject], as_of):
+        if found.ref == ref:
+            return found
+    raise SocialCreditError(f"no dispute {ref}: the event at log position {seq} is not disputed")
+
+
+def _entry(
+    stored: pl.DataFrame,
+    schemes: list[Scheme],
+    source: str,
+    event_id: str,
+    rule: str | None,
+    at: datetime,
+) -> tuple[Scheme, str]:
+    """The scheme and rule of the entry the event makes (the first, if rule is not given)."""
+    for scheme in schemes:
+        entries = derive(stored, scheme, at).entries.filter(
+            (pl.col("source") == source) & (pl.col("event_id") == event_id)
+        )
+        if rule is not None:
+            entries = entries.filter(pl.col("rule") == rule)
+        if entries.height:
+            return scheme, str(entries.item(0, "rule"))
+    which = f"entry {rule}" if rule else "entry"
+    raise SocialCreditError(
+        f"event {source}/{event_id} makes no {which} under the published rulebooks (pending, "
+        "voided, or of a type no rule scores); `socialcredit explain` shows why"
+    )
+
+
+def open_dispute(
+    store: Store,
+    subject: str,
+    *,
+    source: str,
+    event_id: str,
+    rule: str | None,
+    grounds: str,
+    at: datetime,
+) -> SubjectDispute:
+    """Record the subject's dispute of the entry an event of theirs makes; the dispute."""
+    if not grounds.strip():
+        raise SocialCreditError("say why the entry is wrong: --grounds")
+    schemes = _schemes(store)
+    events = store.events_for([subject])
+    event = events.filter((pl.col("source") == source) & (pl.col("id") == event_id))
+    if event.is_empty():
+        raise SocialCreditError(
+            f"{subject} has no event {source}/{event_id}; `socialcredit explain {subject}` "
+            "lists the events behind each entry"
+        )
+    disputes = disputes_for(store, schemes, [subject], at)
+    earlier = [d for d in disputes if (d.source, d.event_id) == (source, event_id)]
+    for before in earlier:
+        if before.removed:
+            raise SocialCreditError(
+                f"event {source}/{event_id} was already removed by dispute {before.ref}"
+            )
+        if before.shown and not before.dispute.resolved:
+            raise SocialCreditError(
+                f"event {source}/{event_id} is already disputed: {before.ref} "
+                f"({before.dispute.state})"
+            )
+    shown = [d for d in disputes if d.shown]
+    scheme, found_rule = _entry(settled(events, shown), schemes, source, event_id, rule, at)
+    ref = dispute_ref(int(event.item(0, "seq")), len(earlier))
+    data = {
+        "scheme": scheme.id,
+        "source": source,
+        "event_id": event_id,
+        "rule": found_rule,
+        "grounds": grounds,
+    }
+    _append(store, DISPUTE_OPENED, subject, ref, data, at)
+    return find_dispute(store, ref, at)
+
+
+def _after_opening(found: SubjectDispute, at: datetime) -> None:
+    if at < found.opened_at:
+        raise SocialCreditError(
+            f"{at.isoformat()} is before dispute {found.ref} was opened "
+            f"({found.opened_at.isoformat()})"
+        )
+
+
+def add_information(store: Store, ref: str, info: str, *, at: datetime) -> SubjectDispute:
+    """Record information the subject adds to a dispute (within the 30 days it gives the
+    source 45); the dispute as of `at`."""
+    if not info.strip():
+        raise SocialCreditError("say what information is added: --info")
+    found = find_dispute(store, ref, at)
+    _after_opening(found, at)
+    _append(store, INFORMATION_ADDED, found.subject, ref, {"info": info}, at)
+    return find_dispute(store, ref, at)
+
+
+def answer_dispute(
+    store: Store,
+    ref: str,
+    outcome: Literal["confirmed", "withdrawn"],
+    reasons: str,
+    *,
+    at: datetime,
+) -> SubjectDispute:
+    """Record the source's answer; a withdrawal re-derives the subject's caches with it, in
+    one transaction. The dispute as of `at`."""
+    if outcome not in ("confirmed", "withdrawn"):
+        raise SocialCreditError(f"an answer confirms or withdraws, not {outcome!r}")
+    if not reasons.strip():
+        raise SocialCreditError("say why the source confirms or withdraws: --reason")
+    found = find_dispute(store, ref, at)
+    _after_opening(found, at)
+    data = {"outcome": outcome, "reasons": reasons, "by": found.source}
+    with store.atomic():
+        _append(store, SOURCE_ANSWERED, found.subject, ref, data, at)
+        if outcome == "withdrawn":
+            refresh_caches(store, _schemes(store), [found.subject], at)
+    return find_dispute(store, ref, at)

@@ -1,0 +1,225 @@
+"""Credit repair as a subject and an authority drive it through the command: a listed
+defaulter applies with a commitment and proof, the platform answers and the authority
+approves within their working-day deadlines, the listing comes off and decisions allow
+again; a penalty entry's repair is recorded; late answers are reported as overdue."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from socialcredit import bootstrap
+from socialcredit.services.repair import repair_deadlines
+from socialcredit.storage import open_store
+from tests.cli_support import event, ingest, ndjson, run, score
+from tests.scenario import ADULT, OTHER_ADULT
+
+LIST = "dishonest-judgment-defaulters"
+REF = f"L-1-{LIST}"
+
+
+class Clock:
+    """The command's clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+    def set(self, text: str) -> None:
+        self.now = datetime.fromisoformat(text)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
+    monkeypatch.setattr(bootstrap, "clock", clock)
+    for args in (
+        ("init",),
+        ("source", "add", "court.wendeng", "--allow", "judicial"),
+        ("source", "add", "traffic.weihai", "--allow", "traffic"),
+        ("party", "add", "rail.12306", "--purpose", "rail_g_train"),
+    ):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+    return clock
+
+
+def ok(*args: str) -> dict[str, Any]:
+    result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def rail(subject: str = ADULT) -> str:
+    result = run("decide", subject, "rail_g_train", "--party", "rail.12306", "--json")
+    return str(json.loads(result.stdout)["decision"])
+
+
+def listed(clock: Clock, tmp_path: Path, subject: str = ADULT) -> None:
+    """A defaulter listing noticed on 3 March 2026, in effect from 14 March."""
+    trigger = event(
+        1,
+        "2026-03-02T09:00:00+08:00",
+        subject,
+        source="court.wendeng",
+        type="court.defaulter_listed",
+        data={"case_no": "c-1"},
+    )
+    ingest(ndjson(tmp_path / "court.ndjson", trigger))
+    clock.set("2026-03-03T10:00:00+08:00")
+    assert ok("tick")["notices"] == [REF]
+
+
+def deadlines(tmp_path: Path, now: str) -> list[str]:
+    with open_store(tmp_path / "ledger.db") as store:
+        return repair_deadlines(store, datetime.fromisoformat(now))
+
+
+def test_an_approved_repair_takes_a_listing_off_and_decisions_allow_again(
+    clock: Clock, tmp_path: Path
+) -> None:
+    listed(clock, tmp_path)
+    clock.set("2026-03-16T09:00:00+08:00")
+    assert rail() == "deny"
+
+    clock.set("2026-03-17T09:00:00+08:00")
+    applied = ok(
+        "repair", "apply", REF, "--commitment", "I will honour judgments", "--proof", "receipt 7"
+    )
+    app = applied["application"]
+    assert (applied["state"], applied["subject"], applied["target"]) == (
+        "applied",
+        ADULT,
+        {"listing": REF},
+    )
+    # Ten working days from Tuesday 17 March: the platform answers by Tuesday 31 March.
+    assert applied["answer_by"] == "2026-04-01T00:00:00+08:00"
+    assert applied["owed"]["what"] == "the platform must answer"
+    assert rail() == "deny"  # applying alone changes nothing
+
+    clock.set("2026-03-18T10:00:00+08:00")
+    accepted = ok("repair", "accept", app, "--by", "credit-china")
+    # Three working days from Wednesday 18 March: the authority decides by Monday 23 March.
+    assert (accepted["state"], accepted["decide_by"]) == ("accepted", "2026-03-24T00:00:00+08:00")
+
+    clock.set("2026-03-20T15:00:00+08:00")
+    approved = ok(
+        "repair", "decide", app, "--approve", "--reason", "judgment performed", "--by", "judge-li"
+    )
+    assert approved["state"] == "approved"
+    assert approved["decision"]["by"] == "judge-li"
+    assert approved["overdue"] is False
+    assert ok("listing", "get", REF)["state"] == "removed"
+    assert rail() == "allow"
+
+    [shown] = json.loads(run("repair", "show", ADULT, "--json").stdout)
+    assert (shown["application"], shown["state"], shown["owed"]) == (app, "approved", None)
+    [notice] = json.loads(run("outbox", "show", ADULT, "--json").stdout)[-1:]
+    assert (notice["kind"], notice["ref"]) == ("notice.repair_decision", app)
+    assert [(d["channel"], d["status"]) for d in notice["deliveries"]] == [("inbox", "sent")]
+    assert deadlines(tmp_path, "2026-06-01T00:00:00+08:00") == []
+
+
+def test_a_listing_cannot_be_repaired_before_it_takes_effect(clock: Clock, tmp_path: Path) -> None:
+    listed(clock, tmp_path)
+    early = run("repair", "apply", REF, "--commitment", "c", "--proof", "p")
+    assert early.exit_code == 2
+    assert "not in effect" in early.stderr
+    assert "listing appeal" in early.stderr
+
+
+def test_a_repair_is_decided_once_and_applied_for_once(clock: Clock, tmp_path: Path) -> None:
+    listed(clock, tmp_path)
+    clock.set("2026-03-17T09:00:00+08:00")
+    app = ok("repair", "apply", REF, "--commitment", "c", "--proof", "p")["application"]
+    twice = run("repair", "apply", REF, "--commitment", "c", "--proof", "p")
+    assert twice.exit_code == 2
+    assert f"{app} already asks to repair listing {REF}" in twice.stderr
+    neither = run("repair", "decide", app, "--reason", "r", "--by", "b")
+    assert neither.exit_code == 2
+    rejected = ok("repair", "decide", app, "--reject", "--reason", "no proof", "--by", "judge-li")
+    assert rejected["state"] == "rejected"
+    assert ok("listing", "get", REF)["state"] == "effective"
+    again = run("repair", "decide", app, "--approve", "--reason", "r", "--by", "b")
+    assert again.exit_code == 2
+    assert "already rejected by judge-li" in again.stderr
+    # Once decided, a new application may be made.
+    assert ok("repair", "apply", REF, "--commitment", "c2", "--proof", "p2")["state"] == "applied"
+
+
+def test_late_answers_and_decisions_are_reported_as_overdue(clock: Clock, tmp_path: Path) -> None:
+    listed(clock, tmp_path)
+    # Filed on Wednesday 1 April 2026; Qingming (4-6 April) is not a working day, so the
+    # tenth working day after is Thursday 16 April.
+    applied = ok(
+        "repair", "apply", REF, "--commitment", "c", "--proof", "p",
+        "--at", "2026-04-01T11:00:00+08:00",
+    )  # fmt: skip
+    app = applied["application"]
+    assert applied["answer_by"] == "2026-04-17T00:00:00+08:00"
+    assert deadlines(tmp_path, "2026-04-16T23:59:00+08:00") == []
+    [late] = deadlines(tmp_path, "2026-04-17T00:00:00+08:00")
+    assert late.startswith(f"{app} ({ADULT}, listing {REF}): the platform must answer by")
+    assert late.endswith("overdue")
+
+    clock.set("2026-04-17T09:00:00+08:00")
+    accepted = ok("repair", "accept", app, "--by", "credit-china")
+    assert accepted["decide_by"] == "2026-04-23T00:00:00+08:00"  # by Wednesday 22 April
+    assert deadlines(tmp_path, "2026-04-22T12:00:00+08:00") == []
+    [late] = deadlines(tmp_path, "2026-04-23T08:00:00+08:00")
+    assert "the authority must decide by 2026-04-23T00:00:00+08:00" in late
+    assert json.loads(run("repair", "show", ADULT, "--json").stdout)[0]["overdue"] is False
+    clock.set("2026-04-24T09:00:00+08:00")
+    assert json.loads(run("repair", "show", ADULT, "--json").stdout)[0]["overdue"] is True
+
+
+def test_an_approved_entry_repair_is_recorded_and_leaves_scoring_to_derivation(
+    clock: Clock, tmp_path: Path
+) -> None:
+    fine = event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)
+    ingest(ndjson(tmp_path / "fine.ndjson", fine))
+    before = score(OTHER_ADULT)["score"]
+    assert before == 980
+    missing = run("repair", "apply", "traffic.weihai/tj-5", "--commitment", "c", "--proof", "p")
+    assert missing.exit_code == 2
+    assert "--subject" in missing.stderr
+    applied = ok(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT,
+        "--commitment", "I will drive within the rules", "--proof", "fine paid",
+    )  # fmt: skip
+    assert applied["target"]["entries"] == [
+        {"scheme": "cn-371003-wendeng", "rule": "traffic.fine", "points": -20, "grade": None}
+    ]
+    decided = ok(
+        "repair", "decide", applied["application"], "--approve",
+        "--reason", "corrected", "--by", "traffic-office",
+    )  # fmt: skip
+    assert decided["state"] == "approved"
+    [notice] = json.loads(run("outbox", "show", OTHER_ADULT, "--json").stdout)
+    assert notice["kind"] == "notice.repair_decision"
+    assert score(OTHER_ADULT)["score"] == before
+
+
+def test_only_a_penalty_that_still_counts_can_be_repaired(clock: Clock, tmp_path: Path) -> None:
+    unknown = run(
+        "repair", "apply", "traffic.weihai/nope", "--subject", ADULT, "--commitment", "c",
+        "--proof", "p",
+    )  # fmt: skip
+    assert unknown.exit_code == 2
+    assert "no event 'traffic.weihai/nope'" in unknown.stderr
+    old = event(7, "2024-01-10T09:00:00+08:00")
+    ingest(ndjson(tmp_path / "old.ndjson", old))
+    expired = run(
+        "repair", "apply", "traffic.weihai/tj-7", "--subject", ADULT, "--commitment", "c",
+        "--proof", "p",
+    )  # fmt: skip
+    assert expired.exit_code == 2
+    assert "no penalty that counts" in expired.stderr
