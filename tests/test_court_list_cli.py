@@ -86,7 +86,8 @@ def test_a_defaulter_is_noticed_listed_denied_and_removed_after_performing(
     assert noticed["notice"]["appeal_by"] == "2026-03-13"
     inbox = json.loads(run("notices", ADULT, "--json").stdout)
     assert [(n["kind"], n["ref"]) for n in inbox] == [("listing.notice", ref)]
-    assert "appeal" in inbox[0]["how_to_appeal"]
+    assert "appeal" in inbox[0]["data"]["how_to_appeal"]
+    assert [(d["channel"], d["status"]) for d in inbox[0]["deliveries"]] == [("inbox", "sent")]
 
     clock.set("2026-03-13T20:00:00+08:00")  # the last day to appeal: still no effect
     assert decide(ADULT, "rail_g_train", "rail.12306")[0] == 0
@@ -106,8 +107,8 @@ def test_a_defaulter_is_noticed_listed_denied_and_removed_after_performing(
         if n["kind"] == "notice.adverse_action"
     ]
     assert len(adverse) == 2
-    assert adverse[0]["sources"] == ["court.wendeng"]
-    assert "dispute" in adverse[0]["how_to_dispute"]
+    assert adverse[0]["data"]["sources"] == ["court.wendeng"]
+    assert "dispute" in adverse[0]["data"]["how_to_dispute"]
 
     # Performed on Wednesday 1 April 2026; Qingming (4-6 April) is not a working day, so the
     # third working day after is Tuesday 7 April.

@@ -290,3 +290,14 @@ def test_a_malformed_address_is_refused(clock: Clock) -> None:
     result = run("contact", "set", ADULT, "--email", "li@example.org\nBcc: x@y")
     assert result.exit_code == 2
     assert "is not an email address" in result.stderr
+
+
+def test_tick_sends_what_the_inbox_holds_by_email_when_configured(
+    clock: Clock, tmp_path: Path, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    noticed(clock, tmp_path, ADULT)
+    run("contact", "set", ADULT, "--email", "li.ming@example.org")
+    monkeypatch.setenv("SOCIALCREDIT_SMTP", sink.url)
+    assert ok("tick")["emailed"] == 1
+    assert ok("tick")["emailed"] == 0
+    assert [r.message["To"] for r in sink.received] == ["li.ming@example.org"]

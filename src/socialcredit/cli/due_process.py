@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-import polars as pl
 import typer
 from rich.table import Table
 
@@ -15,6 +14,7 @@ from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, prog
 from socialcredit.services.casework import act_on_listing, find_listing
 from socialcredit.services.decide import decide
 from socialcredit.services.listings import SubjectListing, listings_for
+from socialcredit.services.outbox import notices_of
 from socialcredit.services.parties import add_party
 from socialcredit.services.record import ledger_of
 from socialcredit.services.schemes import published_catalog, schemes_of
@@ -163,6 +163,10 @@ def tick_command(
             f"(now {c.decision_now})",
             highlight=False,
         )
+    for line in done.repairs_overdue:
+        out.print(f"  repair {line}", highlight=False)
+    if done.emailed:
+        out.print(f"  {done.emailed} notice(s) sent by email", highlight=False)
 
 
 # --- listings ----------------------------------------------------------------------------------
@@ -299,23 +303,18 @@ def listing_get(ref: RefArg, as_of: AsOfOpt = None, as_json: JsonOpt = False) ->
 
 @app.command("notices")
 def notices(subject: SubjectArg, as_json: JsonOpt = False) -> None:
-    """The subject's notices inbox: listing notices and adverse-action notices."""
+    """The subject's notices inbox: listing notices, adverse-action notices, dispute
+    outcomes, repair decisions; each with its delivery attempts."""
     with opened_store() as store, reported():
-        actions = store.case_actions_for([subject]).filter(
-            pl.col("kind").is_in(["listing.notice", "notice.adverse_action"])
-        )
-    rows = [
-        {"kind": kind, "ref": ref, "at": at, **json.loads(data)}
-        for kind, ref, at, data in actions.select("kind", "ref", "at", "data").iter_rows()
-    ]
+        rows = notices_of(store, subject)
     if as_json:
         _print_json(rows)
         return
     if not rows:
         out.print(f"no notices for {subject}")
     for row in rows:
-        what = "adverse action" if row["kind"] == "notice.adverse_action" else "listing notice"
-        out.print(f"{row['at']}  {what}  {row['ref']}", highlight=False)
+        channels = ", ".join(f"{d['channel']} {d['status']}" for d in row["deliveries"])
+        out.print(f"{row['at']}  {row['kind']}  {row['ref']}  ({channels})", highlight=False)
 
 
 @app.command("access")

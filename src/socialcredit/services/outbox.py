@@ -33,6 +33,8 @@ from urllib.parse import unquote, urlsplit
 import polars as pl
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.services.corrections import DECISION_CORRECTED
+from socialcredit.services.disputes import OUTCOME_SENT
 from socialcredit.storage import Store
 
 __all__ = [
@@ -129,11 +131,17 @@ def email_of(store: Store, subject: str, now: datetime) -> str | None:
 
 
 def _is_notice() -> pl.Expr:
-    return (pl.col("kind") == "listing.notice") | pl.col("kind").str.starts_with("notice.")
+    """Notices to the subject: listing notices, dispute outcomes, and every `notice.*` but
+    the corrections addressed to a relying party."""
+    return (
+        pl.col("kind").is_in(["listing.notice", OUTCOME_SENT])
+        | pl.col("kind").str.starts_with("notice.")
+    ) & (pl.col("kind") != DECISION_CORRECTED)
 
 
 def notices_of(store: Store, subject: str) -> list[dict[str, Any]]:
-    """The subject's notices, each with every delivery attempt, in the order served."""
+    """The subject's notices (their content under `data`), each with every delivery
+    attempt, in the order served."""
     notices = store.case_actions_for([subject]).filter(_is_notice())
     refs = notices.get_column("ref").unique(maintain_order=True).to_list()
     deliveries = store.deliveries_for(refs)
@@ -142,11 +150,12 @@ def notices_of(store: Store, subject: str) -> list[dict[str, Any]]:
             "kind": kind,
             "ref": ref,
             "at": at,
+            "data": json.loads(data),
             "deliveries": deliveries.filter(pl.col("notice") == ref)
             .select("channel", "status", "detail", "at")
             .to_dicts(),
         }
-        for kind, ref, at in notices.select("kind", "ref", "at").iter_rows()
+        for kind, ref, at, data in notices.select("kind", "ref", "at", "data").iter_rows()
     ]
 
 

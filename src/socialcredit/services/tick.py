@@ -5,8 +5,10 @@ now: the reasons, the rule, the evidence, the last day to appeal and how. Everyt
 listing's clock does (an appeal window closing, a period ending, a removal falling due)
 follows from the facts and the time, and needs no action. Disputes are tended by
 `dispute_deadlines`: sources notified, unverified entries removed and their subjects
-re-derived, outcomes sent, relying parties told of decisions since corrected. Running the
-job again does nothing new: what it acts on is what has not been acted on yet.
+re-derived, outcomes sent, relying parties told of decisions since corrected. Repair
+applications past a deadline are reported, and when SMTP is configured every notice in an
+inbox is also sent by email. Running the job again does nothing new: what it acts on is
+what has not been acted on yet.
 """
 
 from __future__ import annotations
@@ -21,7 +23,14 @@ import polars as pl
 from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.listing import State
 from socialcredit.services.dispute_deadlines import DisputesTended, tend_disputes
-from socialcredit.services.listings import SubjectListing, listings_for, wall_clock
+from socialcredit.services.listings import (
+    SubjectListing,
+    listed_subjects,
+    listings_for,
+    wall_clock,
+)
+from socialcredit.services.outbox import send_email_notices
+from socialcredit.services.repair import repair_deadlines
 from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
 
@@ -42,6 +51,8 @@ class Ticked:
     now: datetime
     notices: list[str] = field(default_factory=list)  # listing refs served notice
     disputes: DisputesTended = field(default_factory=DisputesTended)
+    repairs_overdue: list[str] = field(default_factory=list)  # applications past a deadline
+    emailed: int = 0  # notices sent by email (when SMTP is configured)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready."""
@@ -49,17 +60,9 @@ class Ticked:
             "now": self.now.isoformat(),
             "notices": self.notices,
             "disputes": self.disputes.as_dict(),
+            "repairs_overdue": self.repairs_overdue,
+            "emailed": self.emailed,
         }
-
-
-def _listed_subjects(store: Store, trigger_types: list[str]) -> list[str]:
-    """Subjects with an event that proposes a listing."""
-    head = store.head().seq
-    found: set[str] = set()
-    for first in range(1, head + 1, 500_000):
-        chunk = store.events_between(first, min(first + 499_999, head))
-        found |= set(chunk.filter(pl.col("type").is_in(trigger_types)).get_column("subject"))
-    return sorted(found)
 
 
 def notice_text(listed: SubjectListing, now: datetime) -> dict[str, object]:
@@ -89,7 +92,7 @@ def tick(
     schemes = schemes_of(published_catalog(store))
     triggers = sorted({t for s in schemes for g in s.plan.segments for d in g.lists for t in d.on})
     done = Ticked(now)
-    subjects = _listed_subjects(store, triggers)
+    subjects = listed_subjects(store, triggers)
     for start in range(0, len(subjects), CHUNK_SUBJECTS):
         chunk = subjects[start : start + CHUNK_SUBJECTS]
         due = [
@@ -103,6 +106,8 @@ def tick(
         if progress:
             progress(min(start + CHUNK_SUBJECTS, len(subjects)), len(subjects))
     done.disputes = tend_disputes(store, schemes, now=now)
+    done.repairs_overdue = repair_deadlines(store, now)
+    done.emailed = send_email_notices(store, now)
     return done
 
 
