@@ -4,15 +4,45 @@ clock, and short ways to write events and run commands."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner, Result
 
+from socialcredit import bootstrap
 from socialcredit.cli import app
 from tests.scenario import ADULT
 
 runner = CliRunner()
+
+
+class Clock:
+    """The command's clock, moved by the test; it starts at 2026-03-02 10:00 in Shanghai."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+    def set(self, text: str) -> None:
+        self.now = datetime.fromisoformat(text)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def store_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *commands: tuple[str, ...]
+) -> Clock:
+    """A fresh store in `tmp_path` for the command, its clock in the test's hands, and these
+    commands run on it first (each must succeed)."""
+    clock = Clock()
+    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
+    monkeypatch.setattr(bootstrap, "clock", clock)
+    for args in commands:
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+    return clock
 
 
 def run(*args: str) -> Result:

@@ -5,45 +5,26 @@ stops scoring from then on."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialcredit import bootstrap
-from tests.cli_support import event, ingest, ndjson, run, verify
+from tests.cli_support import Clock, event, ingest, ndjson, run, store_with, verify
 from tests.scenario import ADULT
 
 SCHEME = "civic-rewards"
 
 
-class Clock:
-    """The command's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
-    monkeypatch.setattr(bootstrap, "clock", clock)
-    for args in (
+    return store_with(
+        tmp_path,
+        monkeypatch,
         ("init",),
         ("source", "add", "blood.weihai", "--allow", "health_donation"),
         ("party", "add", "metro.weihai", "--purpose", "transit_discount"),
-    ):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return clock
+    )
 
 
 def donation(i: int, when: str) -> dict[str, Any]:

@@ -5,46 +5,27 @@ removal within three working days, and the subject's view of who asked."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialcredit import bootstrap
-from tests.cli_support import event, ingest, ndjson, run
+from tests.cli_support import Clock, event, ingest, ndjson, run, store_with
 from tests.scenario import ADULT, MINOR, OTHER_ADULT
 
 LIST = "dishonest-judgment-defaulters"
 
 
-class Clock:
-    """The command's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
-    monkeypatch.setattr(bootstrap, "clock", clock)
-    for args in (
+    return store_with(
+        tmp_path,
+        monkeypatch,
         ("init",),
         ("source", "add", "court.wendeng", "--allow", "judicial"),
         ("party", "add", "rail.12306", "--purpose", "rail_g_train"),
         ("party", "add", "air.caac", "--purpose", "air_travel"),
-    ):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return clock
+    )
 
 
 def court(i: int, when: str, type_: str, subject: str = ADULT, case: str = "c-1") -> dict[str, Any]:

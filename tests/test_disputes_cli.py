@@ -5,50 +5,31 @@ recovered, the caches following, and the relying party denied in between told.""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from socialcredit import bootstrap
 from socialcredit.storage import open_store
-from tests.cli_support import event, ingest, ndjson, run, score, verify
+from tests.cli_support import Clock, event, ingest, ndjson, run, score, store_with, verify
 from tests.scenario import ADULT, OTHER_ADULT
 
 HONOURS = "community_honours_nomination"
 
 
-class Clock:
-    """The command's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime.fromisoformat("2026-03-02T10:00:00+08:00")
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
-    monkeypatch.setattr(bootstrap, "clock", clock)
-    for args in (
+    return store_with(
+        tmp_path,
+        monkeypatch,
         ("init",),
         ("source", "add", "police.wendeng", "--allow", "public_order"),
         ("source", "add", "traffic.weihai", "--allow", "traffic"),
         ("source", "add", "court.wendeng", "--allow", "judicial"),
         ("party", "add", "honours.wendeng", "--purpose", HONOURS),
         ("party", "add", "air.caac", "--purpose", "air_travel"),
-    ):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return clock
+    )
 
 
 def fine(i: int, day: str, type_: str, subject: str = ADULT) -> dict[str, Any]:

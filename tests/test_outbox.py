@@ -19,11 +19,10 @@ from typing import Any, cast
 
 import pytest
 
-from socialcredit import bootstrap
 from socialcredit.errors import SocialCreditError
 from socialcredit.services.outbox import SmtpSettings, send_email_notices, smtp_settings
 from socialcredit.storage import open_store
-from tests.cli_support import event, ingest, ndjson, run
+from tests.cli_support import Clock, event, ingest, ndjson, run, store_with
 from tests.scenario import ADULT, OTHER_ADULT
 
 LIST = "dishonest-judgment-defaulters"
@@ -125,34 +124,17 @@ def closed_port() -> int:
     return port
 
 
-class Clock:
-    """The command's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
     monkeypatch.delenv("SOCIALCREDIT_SMTP", raising=False)
     monkeypatch.setenv("SOCIALCREDIT_SMTP_FROM", "notices@credit.example")
-    monkeypatch.setattr(bootstrap, "clock", clock)
-    for args in (
+    return store_with(
+        tmp_path,
+        monkeypatch,
         ("init",),
         ("source", "add", "court.wendeng", "--allow", "judicial"),
         ("party", "add", "air.caac", "--purpose", "air_travel"),
-    ):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return clock
+    )
 
 
 def ok(*args: str) -> dict[str, Any]:

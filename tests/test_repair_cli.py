@@ -1,54 +1,41 @@
 """Credit repair as a subject and an authority drive it through the command: a listed
 defaulter applies with a commitment and proof, the platform answers and the authority
 approves within their working-day deadlines, the listing comes off and decisions allow
-again; a penalty entry's repair is recorded; late answers are reported as overdue."""
+again; an approved repair of a penalty entry ends it at the approval, and the score
+recovers from then on; late answers are reported as overdue."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from socialcredit import bootstrap
+from socialcredit.services.eligibility import eligibility_from_store
 from socialcredit.services.repair import repair_deadlines
 from socialcredit.storage import open_store
-from tests.cli_support import event, ingest, ndjson, run, score
+from tests.cli_support import Clock, event, ingest, ndjson, run, score, store_with, verify
 from tests.scenario import ADULT, OTHER_ADULT
 
 LIST = "dishonest-judgment-defaulters"
+HONOURS = "community_honours_nomination"
 REF = f"L-1-{LIST}"
-
-
-class Clock:
-    """The command's clock, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
-
-    def set(self, text: str) -> None:
-        self.now = datetime.fromisoformat(text)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
 def clock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setenv("SOCIALCREDIT_DB", str(tmp_path / "ledger.db"))
-    monkeypatch.setattr(bootstrap, "clock", clock)
-    for args in (
+    return store_with(
+        tmp_path,
+        monkeypatch,
         ("init",),
         ("source", "add", "court.wendeng", "--allow", "judicial"),
         ("source", "add", "traffic.weihai", "--allow", "traffic"),
+        ("source", "add", "police.wendeng", "--allow", "public_order"),
         ("party", "add", "rail.12306", "--purpose", "rail_g_train"),
-    ):
-        result = run(*args)
-        assert result.exit_code == 0, result.output
-    return clock
+        ("party", "add", "honours.wendeng", "--purpose", HONOURS),
+    )
 
 
 def ok(*args: str) -> dict[str, Any]:
@@ -181,7 +168,7 @@ def test_late_answers_and_decisions_are_reported_as_overdue(clock: Clock, tmp_pa
     assert json.loads(run("repair", "show", ADULT, "--json").stdout)[0]["overdue"] is True
 
 
-def test_an_approved_entry_repair_is_recorded_and_leaves_scoring_to_derivation(
+def test_an_approved_entry_repair_ends_the_fine_at_the_approval_and_the_score_recovers(
     clock: Clock, tmp_path: Path
 ) -> None:
     fine = event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)
@@ -198,14 +185,144 @@ def test_an_approved_entry_repair_is_recorded_and_leaves_scoring_to_derivation(
     assert applied["target"]["entries"] == [
         {"scheme": "cn-371003-wendeng", "rule": "traffic.fine", "points": -20, "grade": None}
     ]
+    app = applied["application"]
+    clock.set("2026-03-04T10:30:00+08:00")
+    ok("repair", "accept", app, "--by", "credit-china")
+    assert score(OTHER_ADULT)["score"] == before  # accepting alone changes nothing
+    clock.set("2026-03-05T16:00:00+08:00")
     decided = ok(
-        "repair", "decide", applied["application"], "--approve",
-        "--reason", "corrected", "--by", "traffic-office",
-    )  # fmt: skip
+        "repair", "decide", app, "--approve", "--reason", "corrected", "--by", "traffic-office"
+    )
     assert decided["state"] == "approved"
     [notice] = json.loads(run("outbox", "show", OTHER_ADULT, "--json").stdout)
     assert notice["kind"] == "notice.repair_decision"
-    assert score(OTHER_ADULT)["score"] == before
+    assert notice["data"]["effect"] == (
+        "entry traffic.weihai/tj-5 no longer counts from 2026-03-05T16:00:00+08:00"
+    )
+
+    # The fine counts up to the approval, and not from it on.
+    assert score(OTHER_ADULT)["score"] == 1000
+    assert score(OTHER_ADULT, "--as-of", "2026-03-05T15:59:00+08:00")["score"] == before
+    assert score(OTHER_ADULT, "--as-of", "2026-03-05T16:00:00+08:00")["score"] == 1000
+    assert score(OTHER_ADULT, "--as-of", "2026-02-20")["score"] == before
+    explained = json.loads(run("explain", OTHER_ADULT, "--json").stdout)
+    [entry] = [e for e in explained["entries"] if e["event_id"] == "tj-5"]
+    assert (entry["ended_at"], entry["ended_by"], entry["counts"]) == (
+        "2026-03-05T16:00:00+08:00",
+        app,
+        False,
+    )
+    # The caches were re-derived with the approval: verify finds nothing to say.
+    code, verified = verify()
+    assert code == 0, verified
+    # Ended, the fine is nothing left to repair.
+    again = run(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
+        "--proof", "p",
+    )  # fmt: skip
+    assert again.exit_code == 2
+    assert "no penalty that counts" in again.stderr
+
+
+def test_a_later_event_keeps_the_repaired_fine_ended_in_the_caches(
+    clock: Clock, tmp_path: Path
+) -> None:
+    ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
+    app = ok(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
+        "--proof", "p",
+    )["application"]  # fmt: skip
+    ok("repair", "accept", app, "--by", "credit-china")
+    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office")
+    clock.set("2026-03-10T09:00:00+08:00")
+    # A warning ingested after the approval: the fine stays ended in every cache.
+    warning = event(6, "2026-03-09T09:00:00+08:00", OTHER_ADULT, type="traffic.warning", data={})
+    ingest(ndjson(tmp_path / "b.ndjson", warning))
+    assert score(OTHER_ADULT)["score"] == 995
+    code, verified = verify()
+    assert code == 0, verified
+    assert ok("recompute")  # and a full recompute gives the same caches
+    assert verify()[0] == 0
+
+
+def test_decisions_and_the_eligibility_table_see_the_repair_from_its_approval_on(
+    clock: Clock, tmp_path: Path
+) -> None:
+    # 1000 - 50 - 50 - 5 - 50 = 845, grade C: an honours nomination is denied.
+    fines = [
+        event(i, f"{day}T09:00:00+08:00", source="police.wendeng", type=kind, data={})
+        for i, day, kind in (
+            (1, "2025-11-10", "public_order.seat_hogging"),
+            (2, "2025-12-15", "public_order.seat_hogging"),
+            (3, "2026-01-05", "public_order.illegal_parking"),
+            (4, "2026-02-20", "public_order.seat_hogging"),
+        )
+    ]
+    ingest(ndjson(tmp_path / "fines.ndjson", *fines))
+    assert score(ADULT)["grade"] == "C"
+    app = ok(
+        "repair", "apply", "police.wendeng/tj-4", "--subject", ADULT, "--commitment", "c",
+        "--proof", "apology and fine paid",
+    )["application"]  # fmt: skip
+    ok("repair", "accept", app, "--by", "credit-china")
+    clock.set("2026-03-03T09:00:00+08:00")
+    ok("repair", "decide", app, "--approve", "--reason", "repaired", "--by", "police-office")
+
+    def honours(*as_of: str) -> dict[str, Any]:
+        result = run("decide", ADULT, HONOURS, "--party", "honours.wendeng", "--json", *as_of)
+        found: dict[str, Any] = json.loads(result.stdout)
+        return found
+
+    allowed = honours()
+    assert (allowed["decision"], score(ADULT)["grade"]) == ("allow", "B")
+    assert "tj-4" not in {b["event_id"] for r in allowed["reasons"] for b in r["basis"]}
+    denied = honours("--as-of", "2026-03-03T08:59:00+08:00")
+    assert denied["decision"] == "deny"
+    assert "tj-4" in {b["event_id"] for r in denied["reasons"] for b in r["basis"]}
+    with open_store(tmp_path / "ledger.db") as store:
+        now = eligibility_from_store(store, datetime.fromisoformat("2026-03-03T09:00:00+08:00"))
+        before = eligibility_from_store(store, datetime.fromisoformat("2026-03-03T08:00:00+08:00"))
+    assert (now.decide_one(ADULT, HONOURS), before.decide_one(ADULT, HONOURS)) == (
+        "allow",
+        "deny",
+    )
+
+
+def test_a_fine_that_expired_before_the_approval_keeps_its_own_end(
+    clock: Clock, tmp_path: Path
+) -> None:
+    ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
+    app = ok(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
+        "--proof", "p", "--at", "2027-02-08T10:00:00+08:00",
+    )["application"]  # fmt: skip
+    # The fine's year runs out on 10 February 2027, before the authority decides.
+    decided = ok(
+        "repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office",
+        "--at", "2027-02-11T10:00:00+08:00",
+    )  # fmt: skip
+    assert decided["state"] == "approved"
+    [notice] = json.loads(run("outbox", "show", OTHER_ADULT, "--json").stdout)
+    assert "had stopped counting before the approval" in notice["data"]["effect"]
+    explained = json.loads(run("explain", OTHER_ADULT, "--json").stdout)
+    [entry] = [e for e in explained["entries"] if e["event_id"] == "tj-5"]
+    assert (entry["valid_until"], entry["ended_at"], entry["ended_by"]) == (
+        "2027-02-10T09:00:00+08:00",
+        None,
+        None,
+    )
+    assert verify()[0] == 0
+
+
+def test_a_rejected_entry_repair_leaves_the_fine_counting(clock: Clock, tmp_path: Path) -> None:
+    ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
+    app = ok(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
+        "--proof", "p",
+    )["application"]  # fmt: skip
+    ok("repair", "decide", app, "--reject", "--reason", "no proof", "--by", "traffic-office")
+    assert score(OTHER_ADULT)["score"] == 980
+    assert verify()[0] == 0
 
 
 def test_only_a_penalty_that_still_counts_can_be_repaired(clock: Clock, tmp_path: Path) -> None:

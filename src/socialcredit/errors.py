@@ -6,6 +6,8 @@
     ├── EventError                     an event row is malformed (line, field, reason)
     ├── MappingError                   a column mapping cannot be used; carries every Problem
     ├── IdentifierError                an identifier fails its format or checksum
+    ├── UnknownRecordError             no subject, event, token or other record with that id
+    ├── AuthenticationError            a bearer token is missing, malformed, unknown or revoked
     └── StoreError                     the store could not do what was asked
         ├── StoreUnavailableError      the database cannot be opened or reached
         ├── SchemaVersionError         the database was migrated by a newer socialcredit
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "AppendOnlyError",
+    "AuthenticationError",
     "EventError",
     "IdentifierError",
     "MappingError",
@@ -37,6 +40,7 @@ __all__ = [
     "SocialCreditError",
     "StoreError",
     "StoreUnavailableError",
+    "UnknownRecordError",
     "UnknownRulebookError",
 ]
 
@@ -91,6 +95,14 @@ class MappingError(SocialCreditError):
 
 class IdentifierError(SocialCreditError):
     """An identifier fails its format or check character."""
+
+
+class UnknownRecordError(SocialCreditError):
+    """No subject, event, token or other record has the id asked for; says where to look."""
+
+
+class AuthenticationError(SocialCreditError):
+    """A bearer token is missing, malformed, unknown or revoked: the caller is not known."""
 
 
 class StoreError(SocialCreditError):

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from socialcredit.errors import StoreUnavailableError
-from socialcredit.storage import Party, Source, Store, open_store
+from socialcredit.storage import Party, Source, Store, Token, open_store
 from tests.storage.conftest import Backend
 from tests.storage.rows import LATER, RECORDED, numbered
 
@@ -27,6 +27,8 @@ FACT_TABLES = {
     "decisions": "outcome",
     "access_log": "what",
     "notice_deliveries": "status",
+    "tokens": "role",
+    "token_revocations": "reason",
 }
 
 
@@ -82,6 +84,8 @@ def one_of_each_fact(store: Store) -> None:
             {"notice": ["notice-1"], "channel": ["inbox"], "status": ["sent"]}
         ).with_columns(at=pl.lit(RECORDED))
     )
+    store.add_token(Token("t-1", "admin", "operator", "00" * 32, RECORDED))
+    store.revoke_token("t-1", reason="rotated", revoked_at=LATER)
 
 
 @pytest.mark.parametrize("table", FACT_TABLES)

@@ -11,13 +11,27 @@ from socialcredit.cli import (
     ledger,
     reading,
     rulebooks,
+    serve,
+    simulate,
     subject_rights,
+    tokens,
 )
 from socialcredit.cli.app import app, err
 from socialcredit.errors import SocialCreditError
 
 __all__ = ["app", "main"]
-_COMMANDS = (disputes, due_process, evaluate, ledger, reading, rulebooks, subject_rights)
+_COMMANDS = (
+    disputes,
+    due_process,
+    evaluate,
+    ledger,
+    reading,
+    rulebooks,
+    serve,
+    simulate,
+    subject_rights,
+    tokens,
+)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, progress_bar, reported
+from socialcredit.services.access_log import access_of
 from socialcredit.services.casework import act_on_listing, find_listing
 from socialcredit.services.decide import decide
 from socialcredit.services.listings import SubjectListing, listings_for
@@ -321,8 +322,7 @@ def notices(subject: SubjectArg, as_json: JsonOpt = False) -> None:
 def access(subject: SubjectArg, as_json: JsonOpt = False) -> None:
     """Who asked about the subject, when, and for what purpose."""
     with opened_store() as store, reported():
-        log = store.access_for(subject)
-    rows = log.select("who", "role", "what", "purpose", "at").to_dicts()
+        rows = access_of(store, subject)
     if as_json:
         _print_json(rows)
         return

@@ -241,8 +241,7 @@ def ingest(
 def pending_list(as_json: JsonOption = False) -> None:
     """Pending events no second source has corroborated and no reviewer has decided."""
     with opened_store() as store, reported():
-        waiting = awaiting_review(store)
-    rows = waiting.select("seq", "source", "id", "subject", "type", "occurred_at", "data")
+        rows = awaiting_review(store)
     if as_json:
         _print_json(rows.to_dicts())
         return

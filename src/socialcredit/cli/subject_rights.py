@@ -215,8 +215,8 @@ def repair_decide(
     as_json: JsonOpt = False,
 ) -> None:
     """Approve or reject an application with reasons; the subject is told. Approving a
-    listing repair removes the listing at once; approving an entry repair is recorded (its
-    effect on the score is not applied by derivation yet)."""
+    listing repair removes the listing at once; approving an entry repair ends the penalty
+    at the moment of approval: it counts before, not after, and the score recovers."""
     if approve == reject:
         fail("give exactly one of --approve and --reject")
     with opened_store() as store, reported():

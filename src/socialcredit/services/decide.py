@@ -15,7 +15,9 @@ factors, where they came from, and how to dispute them.
 
 An event that a dispute removed by the moment asked counts for nothing; one under dispute
 still counts, and every reason resting on it says so (`disputed`, and the dispute's ref
-and state in its basis).
+and state in its basis). A penalty an approved credit repair ended counts up to the
+approval, not after. A grade's reason rests on the entries that count at the moment asked,
+and names no other.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ import polars as pl
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
-from socialcredit.services.derive import derive
-from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_for, settled
+from socialcredit.services.derive import derive, repaired, repairs_from
+from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
@@ -92,6 +94,20 @@ class Decision:
             "rulebooks": self.rulebooks,
             "log_position": self.log_position,
             "as_of": self.as_of.isoformat(),
+            "decided_at": self.decided_at.isoformat(),
+        }
+
+    def answer(self) -> dict[str, Any]:
+        """What the relying party is told: the outcome and each reason in plain words, the
+        rulebook versions and the decision's id; never a score, an entry or what a reason
+        rests on."""
+        return {
+            "decision_id": self.decision_id,
+            "subject": self.subject,
+            "purpose": self.purpose,
+            "decision": self.outcome,
+            "reasons": [r.text for r in self.reasons],
+            "rulebooks": self.rulebooks,
             "decided_at": self.decided_at.isoformat(),
         }
 
@@ -155,6 +171,17 @@ def _list_reason(
     return Reason(scheme.id, _label(c), c.effect, True, text, basis)
 
 
+def _counting_at(entries: pl.DataFrame, at: datetime) -> pl.DataFrame:
+    """The entries that count at `at` (wall-clock time): what a grade then rests on. One
+    expired, ended (superseded, repaired) or never applied is no part of a reason."""
+    end = pl.min_horizontal("valid_until", "ended_at")
+    return entries.filter(
+        (pl.col("status") == "counted")
+        & (pl.col("valid_from") <= at)
+        & (end.is_null() | (end > at))
+    )
+
+
 def _grade_reason(
     scheme: Scheme, c: Consequence, subject: str, as_of: datetime, stored: pl.DataFrame
 ) -> Reason:
@@ -177,10 +204,11 @@ def _grade_reason(
         test = f"at most {c.grade_at_most}"
     domains = ", ".join(sorted(c.domains))
     verdict = "is" if holds else "is not"
-    text = (
-        f"grade {grade} (score {found.item(0, 'score')}) from records in {domains} {verdict} {test}"
-    )
-    valid = related.filter(pl.col("subject") == subject).select(
+    # The grade, not the score: the reason is what the relying party is told, and a party
+    # gets an answer with reasons, never the subject's score (DESIGN 2.8).
+    text = f"grade {grade} from records in {domains} {verdict} {test}"
+    mine = related.filter(pl.col("subject") == subject)
+    valid = _counting_at(mine, wall_clock(as_of, scheme.plan.timezone)).select(
         "rule", "source", "event_id", "applied_points", "valid_from", "valid_until"
     )
     basis = [{k: str(v) for k, v in row.items()} for row in valid.iter_rows(named=True)]
@@ -222,8 +250,8 @@ def evaluate(
     disputes: list[SubjectDispute],
 ) -> tuple[Outcome, list[Reason], list[str]]:
     """The answer for one purpose as of `as_of` from the subject's stored events, settled
-    (`disputes.settled`), and the disputes to flag: allow or deny, the reasons, and the
-    rulebook versions consulted. Nothing is recorded."""
+    (`disputes.settled`) and repaired (`derive.repaired`), and the disputes to flag: allow
+    or deny, the reasons, and the rulebook versions consulted. Nothing is recorded."""
     disputed = disputed_events(disputes)
     reasons: list[Reason] = []
     rulebooks: list[str] = []
@@ -255,8 +283,11 @@ def decide(
             f"no relying party {party!r}; register it with `socialcredit party add`"
         )
     schemes = schemes_of(published_catalog(store))
-    disputes = [d for d in disputes_for(store, schemes, [subject], as_of) if d.shown]
-    stored = settled(store.events_for([subject]), disputes)
+    # One read of the subject's case actions gives both the disputes and the repairs.
+    actions = store.case_actions_for([subject])
+    zones = {s.id: s.plan.timezone for s in schemes}
+    disputes = [d for d in disputes_from(actions, zones, as_of) if d.shown]
+    stored = repaired(settled(store.events_for([subject]), disputes), repairs_from(actions))
     position = store.head().seq
     reasons: list[Reason] = []
     rulebooks: list[str] = []

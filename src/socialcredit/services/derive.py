@@ -7,6 +7,15 @@ another source about the same subject and act. A rejected pending event never co
 neither does an event a dispute removed (marked by `disputes.settled`: it corroborates
 nothing either). Every path that derives from stored events settles them first, so what is
 derived follows from the events, the rulebooks, the case actions and the moment.
+
+An approved credit repair of a penalty (`services.repair`) ends the event's penalty entries
+at the moment of approval, as a repair event ends a direct grade: `repairs_for` reads the
+approvals from the case actions, `repaired` puts them beside their events in the stored
+frame, and `derive` ends every penalty entry of such an event that is still in force then
+(`ended_at` the approval, wall-clock in the scheme's timezone; `ended_by` the application).
+An entry that ended or expired earlier keeps its end. Every path that derives entries
+(caches, ingest, recompute and verify, readings, decisions, repair applications) marks the
+repairs beside settling the disputes; listings read events, not entries, and settle only.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from socialcredit.domain.events import TOP_LEVEL
-from socialcredit.ingest.events import data_fields, typed_events
+from socialcredit.ingest.events import data_fields, parse_times, typed_events
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
@@ -29,6 +38,8 @@ from socialcredit.storage import Store
 
 __all__ = [
     "DERIVATION_COLUMNS",
+    "REPAIR_APPLICATION",
+    "REPAIR_DECISION",
     "Derived",
     "considered",
     "counting_events",
@@ -36,9 +47,18 @@ __all__ = [
     "derive",
     "in_force",
     "refresh_caches",
+    "repaired",
+    "repairs_for",
+    "repairs_from",
     "scheme_events",
 ]
 
+# The case actions of a credit repair that bear on derivation (see `services.repair`).
+REPAIR_APPLICATION, REPAIR_DECISION = "repair.application", "repair.decision"
+# The columns `repaired` adds to a stored frame: when a repair was approved, and by which.
+REPAIRED_AT, REPAIRED_BY = "repaired_at", "repaired_by"
+
+MOMENT_UTC = pl.Datetime("us", "UTC")
 STANDINGS_SCHEMA = {
     "subject": pl.String,
     "score": pl.Int64,
@@ -146,13 +166,94 @@ def derive(
     events, unscorable = decoded if decoded is not None else decode(stored, scheme)
     counting = counting_events(stored).get_column("seq").implode()
     events = events.filter(pl.col("seq").is_in(counting)).sort("seq").drop("seq")
-    entries = derive_entries(events, scheme.plan)
+    entries = _ended_by_repairs(derive_entries(events, scheme.plan), stored, scheme)
     if in_force(scheme, as_of):
         subjects = considered(stored, scheme).get_column("subject").unique()
         result = standings(events, entries, scheme.plan, as_of, subjects)
     else:
         result = pl.DataFrame(schema=STANDINGS_SCHEMA)
     return Derived(scheme, events, entries, result, unscorable)
+
+
+def repairs_from(actions: pl.DataFrame) -> pl.DataFrame:
+    """The penalties that approved credit repairs end, from case actions (`case_actions_for`
+    rows): `source`, `event_id`, `repaired_at` (the approval, UTC) and `repaired_by` (the
+    application's ref); the earliest approval of each event."""
+    text = pl.String()
+    schema = pl.Schema(
+        {"source": text, "event_id": text, REPAIRED_AT: MOMENT_UTC, REPAIRED_BY: text}
+    )
+    if actions.is_empty():
+        return pl.DataFrame(schema=schema)
+    target = actions.filter(pl.col("kind") == REPAIR_APPLICATION).select(
+        "ref",
+        source=pl.col("data").str.json_path_match("$.target.source"),
+        event_id=pl.col("data").str.json_path_match("$.target.event_id"),
+    )
+    approved = (
+        actions.filter(pl.col("kind") == REPAIR_DECISION)
+        .sort("seq")
+        .unique("ref", keep="first", maintain_order=True)  # an application is decided once
+        .filter(pl.col("data").str.json_path_match("$.outcome") == "approved")
+        .select("ref", parse_times(pl.col("at"), "UTC").alias(REPAIRED_AT))
+    )
+    return (
+        target.filter(pl.col("source").is_not_null())  # not a listing's repair
+        .join(approved, on="ref")
+        .sort(REPAIRED_AT, "ref")
+        .unique(["source", "event_id"], keep="first", maintain_order=True)
+        .select("source", "event_id", REPAIRED_AT, pl.col("ref").alias(REPAIRED_BY))
+        .cast(schema)
+    )
+
+
+def repairs_for(store: Store, subjects: Sequence[str]) -> pl.DataFrame:
+    """`repairs_from` the case actions of these subjects."""
+    if not subjects:
+        return repairs_from(pl.DataFrame())
+    return repairs_from(store.case_actions_for(subjects))
+
+
+def repaired(stored: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataFrame:
+    """`stored` (`events_for` rows) with `repaired_at` and `repaired_by` beside every event an
+    approved repair ended (`repairs_from`), null beside the others; as it is if none."""
+    stored = stored.drop(REPAIRED_AT, REPAIRED_BY, strict=False)
+    if repairs.is_empty():
+        return stored
+    marks = repairs.rename({"event_id": "id"})
+    return stored.join(marks, on=["source", "id"], how="left", maintain_order="left")
+
+
+def _ended_by_repairs(entries: pl.DataFrame, stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
+    """The entries with every penalty of a repaired event (see the module) ended at the
+    approval, unless it ended or expired by then."""
+    if REPAIRED_AT not in stored.columns:
+        return entries
+    zone = scheme.plan.timezone
+    marks = stored.filter(pl.col(REPAIRED_AT).is_not_null()).select(
+        "source",
+        event_id="id",
+        _at=pl.col(REPAIRED_AT).dt.convert_time_zone(zone).dt.replace_time_zone(None),
+        _by=REPAIRED_BY,
+    )
+    if marks.is_empty():
+        return entries
+    end = pl.min_horizontal("valid_until", "ended_at")
+    ends = (
+        pl.col("_at").is_not_null()
+        & (pl.col("status") == "counted")
+        & ((pl.col("applied_points") < 0) | pl.col("grade").is_not_null())
+        & (pl.col("valid_from") <= pl.col("_at"))
+        & (end.is_null() | (pl.col("_at") < end))
+    )
+    return (
+        entries.join(marks, on=["source", "event_id"], how="left", maintain_order="left")
+        .with_columns(
+            ended_at=pl.when(ends).then("_at").otherwise("ended_at"),
+            ended_by=pl.when(ends).then("_by").otherwise("ended_by"),
+        )
+        .drop("_at", "_by")
+    )
 
 
 def refresh_caches(
@@ -166,12 +267,12 @@ def refresh_caches(
     """Re-derive these subjects under every scheme and replace their caches, in the caller's
     transaction if there is one. `stored`, if given, holds every stored event of these
     subjects (a caller that has them in hand saves reading them back); the disputes settled
-    by `as_of` are applied to it. Returns what was derived."""
+    by `as_of` and the approved repairs are applied to it. Returns what was derived."""
     if not subjects:
         return []
     if stored is None:
         stored = store.events_for(subjects)
-    stored = settle(store, schemes, stored, as_of)
+    stored = repaired(settle(store, schemes, stored, as_of), repairs_for(store, subjects))
     position = store.head().seq
     done = []
     for scheme in schemes:

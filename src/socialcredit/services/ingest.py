@@ -1,4 +1,5 @@
-"""Ingest event files into a store: read, map, record in atomic batches, quarantine.
+"""Ingest event files into a store: read, map, record in atomic batches, quarantine; and
+record a batch of event objects a source sends over the wire, with a result per object.
 
 Every row that is not recorded (unreadable, failing a check, or conflicting with a stored
 event) goes to a quarantine file beside the input, `<input>.quarantine.ndjson`: one JSON
@@ -14,20 +15,29 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
+from socialcredit.errors import SocialCreditError
+from socialcredit.ingest.formats.textframe import LINE, flatten_record, rows_frame
 from socialcredit.ingest.mapping import Mapping, apply_mapping
 from socialcredit.ingest.readers import Rejection, read_events_file
 from socialcredit.services.record import Ledger, Recorded, ledger_of, record
 from socialcredit.services.working_set import WorkingSet
 from socialcredit.storage import Store
 
-__all__ = ["BATCH_ROWS", "FileSummary", "ingest_file", "quarantine_path"]
+__all__ = [
+    "BATCH_ROWS",
+    "FileSummary",
+    "RowResult",
+    "ingest_file",
+    "ingest_records",
+    "quarantine_path",
+]
 
 BATCH_ROWS = 100_000
 
@@ -68,7 +78,9 @@ def quarantine_path(path: Path) -> Path:
     return path.with_name(path.name + ".quarantine.ndjson")
 
 
-def _with_source(rows: pl.DataFrame, source: str | None) -> tuple[pl.DataFrame, list[Rejection]]:
+def _with_source(
+    rows: pl.DataFrame, source: str | None, sent: str = "the file is ingested"
+) -> tuple[pl.DataFrame, list[Rejection]]:
     """`--source`: rows without one are from it; a row naming another source is refused."""
     if source is None:
         return rows, []
@@ -76,7 +88,7 @@ def _with_source(rows: pl.DataFrame, source: str | None) -> tuple[pl.DataFrame, 
         return rows.with_columns(source=pl.lit(source)), []
     other = rows.filter(pl.col("source").is_not_null() & (pl.col("source") != source))
     rejected = [
-        Rejection(line, "source", f"the file is ingested as from {source}, this row says {named}")
+        Rejection(line, "source", f"{sent} as from {source}, this row says {named}")
         for line, named in other.select("_line", "source").iter_rows()
     ]
     kept = rows.filter(pl.col("source").is_null() | (pl.col("source") == source))
@@ -152,3 +164,67 @@ def ingest_file(
     summary.quarantine = _write_quarantine(path, rejected, raw)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What became of one event object of a batch: its `line` (1 for the first object),
+    its id as sent, and `outcome`: "new", "pending" (new, awaiting corroboration or
+    review), "exists" (stored before with the same content) or "rejected", with the
+    `field` at fault and the `reason`. `warnings` are notes on a recorded row."""
+
+    line: int
+    id: str | None
+    outcome: str
+    field: str | None = None
+    reason: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+def _flattened(records: Sequence[object]) -> tuple[pl.DataFrame, list[Rejection]]:
+    """Event objects as a text frame with `_line`, and the items that are not objects.
+    Keys starting with "_" are dropped: those names are the recorder's own columns."""
+    rows, lines, rejected = [], [], []
+    for line, item in enumerate(records, start=1):
+        row = flatten_record(item) if isinstance(item, dict) else "not a JSON object"
+        if isinstance(row, str):
+            rejected.append(Rejection(line, "", row))
+            continue
+        rows.append({k: v for k, v in row.items() if not k.startswith("_")})
+        lines.append(line)
+    return rows_frame(rows, lines), rejected
+
+
+def ingest_records(
+    store: Store, records: Sequence[object], *, source: str, recorded_at: datetime
+) -> list[RowResult]:
+    """Record decoded event objects (the wire format) from one source in one transaction,
+    as `ingest_file` records a batch; a result per object, in order. Objects that name
+    another source are rejected; the ones that name none are from `source`."""
+    ledger = ledger_of(store)
+    if not ledger.schemes:
+        raise SocialCreditError(
+            "no rulebook is published in this store; run `socialcredit init` first"
+        )
+    frame, rejected = _flattened(records)
+    ids = dict(frame.select(LINE, "id").iter_rows()) if "id" in frame.columns else {}
+    frame, foreign = _with_source(frame, source, "the batch is sent")
+    rejected += foreign
+    done = record(store, frame, ledger, recorded_at=recorded_at) if frame.height else Recorded()
+    warned: dict[int, list[str]] = {}
+    for warning in done.warnings:
+        warned.setdefault(warning.line, []).append(warning.reason)
+    results = [
+        RowResult(
+            line,
+            ids.get(line),
+            "pending" if status == "pending" and outcome == "new" else outcome,
+            warnings=tuple(warned.get(line, ())),
+        )
+        for line, outcome, status in done.outcomes.select(LINE, "outcome", "status").iter_rows()
+    ]
+    results += [
+        RowResult(r.line, ids.get(r.line), "rejected", r.field or None, r.reason)
+        for r in [*rejected, *done.rejected]
+    ]
+    return sorted(results, key=lambda r: r.line)

@@ -164,9 +164,10 @@ def _actions(store: Store, subjects: Sequence[str], timezone: str) -> dict[str, 
 def _facts_from_events(
     events: pl.DataFrame, definition: ListDef, trigger_case: str | None, after: datetime
 ) -> list[ListingFact]:
+    extension = (definition.extension_on,) if definition.extension_on else ()
     enders = events.filter(
-        pl.col("type").is_in(definition.removal_on) | (pl.col("type") == definition.extension_on)
-    ).filter(pl.col("at") >= after)
+        pl.col("type").is_in([*definition.removal_on, *extension]) & (pl.col("at") >= after)
+    )
     facts: list[ListingFact] = []
     for source, id, type_, at, case, years in enders.select(
         "source", "id", "type", "at", "case", "years"

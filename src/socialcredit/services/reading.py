@@ -17,7 +17,7 @@ import polars as pl
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.reasons import with_reasons
 from socialcredit.rules.plan import VOID
-from socialcredit.services.derive import counting_events, derive
+from socialcredit.services.derive import counting_events, derive, repaired, repairs_for
 from socialcredit.services.disputes import (
     REMOVED,
     SubjectDispute,
@@ -102,7 +102,7 @@ def read_subject(
         schemes = [s for s in schemes if s.id == scheme_id]
         if not schemes:
             raise SocialCreditError(f"no published scheme {scheme_id!r}")
-    stored = settled(store.events_for([subject]), disputes)
+    stored = repaired(settled(store.events_for([subject]), disputes), repairs_for(store, [subject]))
     position = int(stored.select(pl.col("seq").max().fill_null(0)).item())
     readings = []
     for scheme in schemes:

@@ -5,7 +5,8 @@ events once and derive it under every published scheme. `recompute` replaces the
 one transaction per chunk, and counts the subjects whose score or grade changed; `check`
 changes nothing and reports every cached row the facts do not give, and every row the facts
 give that is not cached. Both derive as of one moment, with the disputes settled by then
-(`disputes.settle`): an event a dispute removed is in no cache.
+(`disputes.settle`) and the approved repairs marked (`derive.repaired`): an event a dispute
+removed is in no cache, and a penalty a repair ended is cached ended.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS, STANDING_COLUMNS
 from socialcredit.kernel.standing import standings
-from socialcredit.services.derive import Derived, derive, refresh_caches
+from socialcredit.services.derive import Derived, derive, refresh_caches, repaired, repairs_for
 from socialcredit.services.disputes import settle
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
@@ -203,7 +204,9 @@ def check_caches(
     subjects = all_subjects(store)
     done = 0
     for chunk in _chunks(subjects, chunk_subjects):
-        stored = settle(store, schemes, store.events_for(chunk), as_of)
+        stored = repaired(
+            settle(store, schemes, store.events_for(chunk), as_of), repairs_for(store, chunk)
+        )
         entries = store.entries_for(chunk)
         cached = store.standings_for(chunk)
         for scheme in schemes:

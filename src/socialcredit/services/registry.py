@@ -17,12 +17,15 @@ from socialcredit.domain.identifiers import (
     validate_resident_id,
 )
 from socialcredit.domain.taxonomy import DOMAINS
-from socialcredit.errors import SocialCreditError
+from socialcredit.errors import SocialCreditError, UnknownRecordError
 from socialcredit.services.derive import counting_events, refresh_caches
 from socialcredit.services.record import ledger_of
 from socialcredit.storage import Source, Store
 
-__all__ = ["add_source", "add_subject", "awaiting_review", "review"]
+__all__ = ["REVIEW_COLUMNS", "add_source", "add_subject", "awaiting_review", "review"]
+
+# What a reviewer sees of a pending event.
+REVIEW_COLUMNS = ("seq", "source", "id", "subject", "type", "occurred_at", "data")
 
 
 def add_source(
@@ -73,13 +76,14 @@ def add_subject(store: Store, id: str, kind: str, *, registered_at: datetime) ->
 
 
 def awaiting_review(store: Store) -> pl.DataFrame:
-    """Pending events no reviewer has decided and no second source has corroborated."""
+    """Pending events no reviewer has decided and no second source has corroborated, with
+    the `REVIEW_COLUMNS`."""
     pending = store.pending_events()
     if pending.is_empty():
-        return pending
+        return pending.select(REVIEW_COLUMNS)
     stored = store.events_for(pending.get_column("subject").unique().to_list())
     counting = counting_events(stored).select("source", "id")
-    return pending.join(counting, on=["source", "id"], how="anti")
+    return pending.join(counting, on=["source", "id"], how="anti").select(REVIEW_COLUMNS)
 
 
 def review(
@@ -94,6 +98,8 @@ def review(
 ) -> str:
     """Record a reviewer's decision on a pending event and re-derive its subject, together."""
     found = store.event(source, id)
+    if found.is_empty():
+        raise UnknownRecordError(f"no event {source}/{id} is stored; check the source and id")
     schemes = ledger_of(store).schemes
     with store.atomic():
         store.review_event(

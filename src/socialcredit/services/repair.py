@@ -16,9 +16,11 @@ application's ref (`R-...`), so history can be imported with its real dates:
 What an approval does depends on the target. A listing (`L-...`, a blacklist in effect)
 is taken off at once: a `listing.early_removal` case action is appended through
 `casework.act_on_listing`, and the listing's history shows it. A points entry (a penalty
-named by its source and event id) gets the approval recorded as a case action only: its
-effect on scoring is left to a derivation hook that reads approved repairs, which
-derivation does not have yet; until then the entry counts as before.
+named by its source and event id) ends at the moment of approval: every derivation reads
+the approval from the case actions (`derive.repairs_for`) and gives each penalty entry of
+the event still in force then `ended_at` the approval (wall-clock in the scheme's
+timezone) and `ended_by` the application, so it counts up to the approval and not after.
+The subject's caches are re-derived in the approval's transaction.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.durations import Duration
 from socialcredit.errors import SocialCreditError
 from socialcredit.services.casework import act_on_listing, find_listing
-from socialcredit.services.derive import derive
+from socialcredit.services.derive import (
+    REPAIR_APPLICATION,
+    REPAIR_DECISION,
+    derive,
+    refresh_caches,
+    repaired,
+    repairs_for,
+)
+from socialcredit.services.disputes import settle
 from socialcredit.services.listings import wall_clock
 from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
@@ -56,13 +66,9 @@ __all__ = [
 
 PLATFORM_ANSWERS_WITHIN = Duration(working_days=10)
 AUTHORITY_DECIDES_WITHIN = Duration(working_days=3)
-APPLICATION, ACCEPTANCE, DECISION = "repair.application", "repair.acceptance", "repair.decision"
+APPLICATION, ACCEPTANCE, DECISION = REPAIR_APPLICATION, "repair.acceptance", REPAIR_DECISION
 NOTICE = "notice.repair_decision"
 REPAIR_ACTIONS = (APPLICATION, ACCEPTANCE, DECISION, NOTICE)
-ENTRY_EFFECT = (
-    "The approval is recorded. The entry still counts as before: derivation does not yet "
-    "apply approved repairs to points entries."
-)
 State = Literal["applied", "accepted", "approved", "rejected"]
 
 
@@ -251,10 +257,12 @@ def _entry_target(
         )
     penalties: list[dict[str, Any]] = []
     zone = "UTC"
-    for scheme in schemes_of(published_catalog(store)):
+    schemes = schemes_of(published_catalog(store))
+    derivable = repaired(settle(store, schemes, stored, at), repairs_for(store, [subject]))
+    for scheme in schemes:
         local = wall_clock(at, scheme.plan.timezone)
         end = pl.min_horizontal("valid_until", "ended_at")
-        found = derive(stored, scheme, at).entries.filter(
+        found = derive(derivable, scheme, at).entries.filter(
             (pl.col("source") == source)
             & (pl.col("event_id") == event_id)
             & (pl.col("status") == "counted")
@@ -355,8 +363,8 @@ def decide_repair(
     store: Store, id: str, *, approve: bool, reasons: str, by: str, at: datetime
 ) -> RepairApplication:
     """Approve or reject an application with reasons; tell the subject. Approving a listing
-    repair removes the listing early; approving an entry repair is recorded only (see the
-    module docstring)."""
+    repair removes the listing early; approving an entry repair ends the penalty at `at`
+    and re-derives the subject's caches (see the module docstring)."""
     app = _open(store, id, at)
     if not reasons.strip():
         raise SocialCreditError("a repair decision needs its reasons")
@@ -372,7 +380,7 @@ def decide_repair(
             act_on_listing(store, ref, "listing.early_removal", {"reasons": why}, at=at)
             effect = f"the listing {ref} is removed"
         elif approve:
-            effect = ENTRY_EFFECT
+            effect = _end_penalty(store, app, at)
         notice = {
             "application": id,
             "target": app.target_text,
@@ -386,3 +394,12 @@ def decide_repair(
             pl.DataFrame([{"notice": id, "channel": "inbox", "status": "sent", "at": at}])
         )
     return repair_application(store, id)
+
+
+def _end_penalty(store: Store, app: RepairApplication, at: datetime) -> str:
+    """Re-derive the subject now that the approval is recorded; what it ended, in words."""
+    derived = refresh_caches(store, schemes_of(published_catalog(store)), [app.subject], at)
+    ended = sum(d.entries.filter(pl.col("ended_by") == app.id).height for d in derived)
+    if not ended:
+        return f"{app.target_text} had stopped counting before the approval: nothing to end"
+    return f"{app.target_text} no longer counts from {at.isoformat()}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from socialcredit.errors import UnknownRulebookError
 from socialcredit.rules.loader import parse_rulebook
@@ -21,7 +22,15 @@ from socialcredit.rules.validate import check_plan
 from socialcredit.services.rulebooks import Catalog, bundled_catalog
 from socialcredit.storage import Published, Store
 
-__all__ = ["Scheme", "publish", "publish_bundled", "published_catalog", "schemes_of"]
+__all__ = [
+    "Scheme",
+    "publish",
+    "publish_bundled",
+    "published_catalog",
+    "published_rulebook",
+    "published_rulebooks",
+    "schemes_of",
+]
 
 
 @dataclass(frozen=True)
@@ -129,3 +138,35 @@ def publish_bundled(store: Store, *, published_at: datetime) -> list[Published]:
         for published in publish(store, rulebook_id, published_at=published_at):
             done.append(published)
     return done
+
+
+def _version_row(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored version as the public sees it: what it is and what it says it is."""
+    book = parse_rulebook(stored["text"], f"{stored['rulebook']}@{stored['version']} (published)")
+    return {
+        "id": stored["rulebook"],
+        "version": stored["version"],
+        "effective": stored["effective"].isoformat(),
+        "title": book.title,
+        "jurisdiction": book.jurisdiction,
+        "extends": book.extends,
+        "membership": book.membership,
+        "content_hash": stored["content_hash"],
+        "published_at": stored["published_at"],
+    }
+
+
+def published_rulebooks(store: Store) -> list[dict[str, Any]]:
+    """Every published rulebook version (without its text), by rulebook and effective date."""
+    return [_version_row(row) for row in store.rulebook_versions().iter_rows(named=True)]
+
+
+def published_rulebook(store: Store, rulebook: str) -> list[dict[str, Any]]:
+    """Every published version of one rulebook with its full text, oldest first."""
+    versions = store.rulebook_versions(rulebook)
+    if versions.is_empty():
+        known = ", ".join(store.rulebook_versions().get_column("rulebook").unique().sort())
+        raise UnknownRulebookError(
+            f"no published rulebook {rulebook!r} (published: {known or 'none'})"
+        )
+    return [{**_version_row(row), "text": row["text"]} for row in versions.iter_rows(named=True)]

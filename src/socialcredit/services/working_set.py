@@ -14,8 +14,9 @@ still give every cached entry of a subject, only its new entries are written; ot
 late event doubling a later one, a void, a repair) all of its entries are. So an entry's
 `log_position` is where it last changed, whatever the batches were.
 
-Disputes are read afresh for the touched subjects at every batch (case actions are not
-held): an event a dispute removed by the batch's moment is derived as removed.
+Disputes and approved repairs are read afresh for the touched subjects at every batch (case
+actions are not held): an event a dispute removed by the batch's moment is derived as
+removed, and a penalty an approved repair ended stays ended.
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ from datetime import datetime
 import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
-from socialcredit.services.derive import DERIVATION_COLUMNS, decode, derive
-from socialcredit.services.disputes import disputes_for, settled
+from socialcredit.services.derive import (
+    DERIVATION_COLUMNS,
+    decode,
+    derive,
+    repaired,
+    repairs_from,
+)
+from socialcredit.services.disputes import disputes_from, settled
 from socialcredit.services.schemes import Scheme
 from socialcredit.storage import Store
 
@@ -84,9 +91,12 @@ class WorkingSet:
         added = pl.concat([read, fresh.filter(pl.col("subject").is_in(in_hand))])
         mine = pl.col("subject").is_in(touched.implode())
         stored = pl.concat([self.events.filter(mine), added]).sort("seq")
-        # A subject the batch registered has no case actions: no dispute to read for it.
+        # A subject the batch registered has no case actions: no dispute or repair to read.
         known = touched.filter(~touched.is_in(first_seen.implode())).to_list()
-        derivable = settled(stored, disputes_for(store, schemes, known, as_of))
+        actions = store.case_actions_for(known) if known else pl.DataFrame()
+        zones = {s.id: s.plan.timezone for s in schemes}
+        disputes = disputes_from(actions, zones, as_of) if known else []
+        derivable = repaired(settled(stored, disputes), repairs_from(actions))
         for scheme in schemes:
             new, unscorable = decode(added, scheme)
             held_decoded = self.decoded.get(scheme.id, new.clear())

@@ -28,7 +28,8 @@ Due process: `append_case_actions(frame)`, `case_actions_for(subjects, refs=...)
 relying parties `register_party(Party(...), registered_at=...)`, `parties()`, `party(id)`;
 `append_decisions(frame)`, `decisions_for(subjects, party=...)`; the access log
 `append_access(frame)`, `access_for(subject)`; the notice outbox `append_deliveries(frame)`,
-`deliveries_for(notice_refs)`. Caches:
+`deliveries_for(notice_refs)`; API tokens `add_token(Token(...))`, `token(id)`, `tokens()`,
+`revoke_token(id, reason=..., revoked_at=...)`. Caches:
 `replace_caches(subjects, entries, standings, as_of=..., log_position=..., rulebooks=[...])`,
 `entries_for(subjects)`, `standings_for(subjects)`.
 
@@ -50,6 +51,7 @@ from socialcredit.storage.contract import (
     Published,
     Source,
     Store,
+    Token,
 )
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "Published",
     "Source",
     "Store",
+    "Token",
     "canonical_json",
     "open_store",
     "target_from_env",

@@ -1,11 +1,11 @@
 """The store contract: what every backend does, and the records it hands back.
 
 Facts (events, reviews, rulebook versions, source and party versions, subjects, case
-actions, decisions, the access log, notice deliveries) are only ever appended; the database
-refuses UPDATE and DELETE on them. Entries and standings are caches derived from the facts,
-replaced per subject, each row naming the log position and rulebook versions it was
-computed from. Every write is one transaction: it lands whole or not at all. Bulk data goes
-in and out as Polars frames.
+actions, decisions, the access log, notice deliveries, API tokens and their revocations)
+are only ever appended; the database refuses UPDATE and DELETE on them. Entries and
+standings are caches derived from the facts, replaced per subject, each row naming the log
+position and rulebook versions it was computed from. Every write is one transaction: it
+lands whole or not at all. Bulk data goes in and out as Polars frames.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "Registered",
     "Source",
     "Store",
+    "Token",
 ]
 
 # What a source sends; `(source, id)` is the idempotency key and the rest is compared.
@@ -150,6 +151,22 @@ class Party:
     name: str
     purposes: tuple[str, ...]
     credential_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Token:
+    """A bearer token for the HTTP API as stored: its public id, the role and principal it
+    acts as (a source id, a party id, a subject id, or a person's name for admin and
+    reviewer), the SHA-256 `digest` of the whole token (never the token itself), and when it
+    was issued and, if it was, revoked."""
+
+    id: str
+    role: str
+    principal: str
+    digest: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+    revoked_reason: str | None = None
 
 
 class Store(Protocol):
@@ -299,6 +316,22 @@ class Store(Protocol):
 
     def deliveries_for(self, notices: Iterable[str]) -> pl.DataFrame:
         """Every delivery attempt of these notices (case action refs), in order."""
+
+    # --- API tokens ---------------------------------------------------------------------------
+
+    def add_token(self, token: Token) -> None:
+        """Store a new token (its revocation fields are ignored); an id already stored is
+        refused."""
+
+    def token(self, id: str) -> Token | None:
+        """One token by its id, with its revocation if it has one, or None."""
+
+    def tokens(self) -> list[Token]:
+        """Every token, revoked ones included, in the order they were issued."""
+
+    def revoke_token(self, id: str, *, reason: str | None, revoked_at: datetime) -> None:
+        """Record the one revocation of a token; an unknown or already revoked token is
+        refused."""
 
     # --- caches -------------------------------------------------------------------------------
 

@@ -41,9 +41,11 @@ class SQLiteStore(SqlStore):
         self.where = os.fspath(path)
         try:
             # Autocommit mode: transactions are opened explicitly (BEGIN IMMEDIATE), so the
-            # driver never opens or commits one behind the store's back.
+            # driver never opens or commits one behind the store's back. A store is used by
+            # one thread at a time, but not always the same one: the HTTP server lends its
+            # open stores to whichever worker thread serves a request.
             self._connection = sqlite3.connect(
-                path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS
+                path, isolation_level=None, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
             )
             self._connection.execute("PRAGMA journal_mode = WAL")
             self._connection.execute("PRAGMA synchronous = FULL")

@@ -1,0 +1,81 @@
+"""The HTTP API application, built by `create_app(target, clock)`.
+
+The factory takes where the store is and the clock; nothing connects before it is called.
+It opens one store at once (a store that cannot be opened fails here, not at the first
+request), lends stores to requests from a pool, and closes them when the server stops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from socialcredit import __version__
+from socialcredit.api import decisions, events, public, review, subjects
+from socialcredit.api.context import Clock, StorePool
+from socialcredit.api.errors import install_error_handlers
+from socialcredit.api.metrics import Metrics, RequestMetrics
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """\
+An open, auditable social credit ledger: published rulebooks, explained scores, due process.
+
+**Sign in** with a bearer token, `Authorization: Bearer sc_...`, issued by the operator with
+`socialcredit token create --role ROLE --principal ID`. Each token acts in one role as one
+principal: `admin`, `reviewer`, `source` (a registered source), `relying_party` (a
+registered party) or `subject` (a registered subject, who sees only their own record).
+Health, metrics and the published rulebooks need no token.
+
+**Errors** are JSON, `{"error": {"code": "...", "message": "..."}}`: the code is stable, the
+message says what to fix.
+"""
+
+TAGS = [
+    {"name": "public", "description": "Health, metrics and the published rulebooks: no token."},
+    {"name": "sources", "description": "Sources report events (role `source`)."},
+    {
+        "name": "subjects",
+        "description": "A subject's record: the subject's own, or any for `admin` (and "
+        "`reviewer` for score and explanation). Reads by others are logged.",
+    },
+    {
+        "name": "relying parties",
+        "description": "Eligibility decisions for registered purposes (role `relying_party`).",
+    },
+    {"name": "reviewers", "description": "The pending-event queue (`reviewer`, `admin`)."},
+]
+
+
+def create_app(target: str, clock: Clock) -> FastAPI:
+    """The API over the store at `target` (a SQLite path or a postgresql:// URL), telling
+    time by `clock`."""
+    pool = StorePool(target)
+    pool.prime()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    app = FastAPI(
+        title="socialcredit",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        # The interactive pages load their scripts from a CDN, and the machines this runs
+        # on are offline; the schema itself is served at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.pool = pool
+    app.state.clock = clock
+    app.state.metrics = Metrics()
+    install_error_handlers(app)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    for area in (public, events, subjects, decisions, review):
+        app.include_router(area.router)
+    return app

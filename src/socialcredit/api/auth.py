@@ -1,0 +1,107 @@
+"""Who is calling: the bearer token, and what its role and principal may do.
+
+Roles and what each may call in this API:
+
+    admin           everything but submitting events and asking for decisions
+    reviewer        any subject's score and explanation; the pending-event queue
+    source          submit events (only the types it is registered for)
+    relying_party   decisions, for the purposes it is registered for
+    subject         its own score, explanation, notices and access log, nobody else's
+
+A subject's token that names another subject is refused before anything is read, with the
+same answer whether that subject exists or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from socialcredit.api.context import Stored
+from socialcredit.api.errors import ApiError
+from socialcredit.errors import AuthenticationError
+from socialcredit.services.tokens import authenticate
+
+__all__ = ["Caller", "caller", "reading_subject", "requiring"]
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A token issued by `socialcredit token create --role ROLE --principal ID`.",
+)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The principal a request acts as, and in which role."""
+
+    role: str
+    principal: str
+    token: str  # the token's public id
+
+
+def caller(
+    store: Stored,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> Caller:
+    """The caller the bearer token names; 401 without a valid, unrevoked token."""
+    if credentials is None:
+        raise ApiError(
+            401,
+            "missing_token",
+            "this endpoint needs a token: send `Authorization: Bearer <token>` with a token "
+            "from `socialcredit token create`",
+        )
+    try:
+        token = authenticate(store, credentials.credentials)
+    except AuthenticationError as exc:
+        raise ApiError(401, "invalid_token", str(exc)) from None
+    return Caller(token.role, token.principal, token.id)
+
+
+Authenticated = Annotated[Caller, Depends(caller)]
+
+
+def _refuse_role(who: Caller, roles: tuple[str, ...]) -> ApiError:
+    return ApiError(
+        403,
+        "forbidden_role",
+        f"a {who.role} token may not make this request; it needs a token of role "
+        f"{' or '.join(roles)}",
+    )
+
+
+def requiring(*roles: str) -> Callable[[Caller], Caller]:
+    """A dependency: the caller, if its role is one of `roles`; 403 otherwise."""
+
+    def check(who: Authenticated) -> Caller:
+        if who.role not in roles:
+            raise _refuse_role(who, roles)
+        return who
+
+    return check
+
+
+def reading_subject(*roles: str) -> Callable[[str, Caller], Caller]:
+    """A dependency for `/subjects/{subject}/...`: the subject themself, or a caller of one
+    of `roles`; 403 otherwise."""
+
+    def check(subject: str, who: Authenticated) -> Caller:
+        if who.role == "subject":
+            if who.principal != subject:
+                # Not the id asked for: a refusal must not tell whose record was sought.
+                raise ApiError(
+                    403,
+                    "not_own_record",
+                    "a subject's token reads only that subject's own record",
+                )
+            return who
+        if who.role not in roles:
+            raise _refuse_role(who, ("subject (own record)", *roles))
+        return who
+
+    return check
