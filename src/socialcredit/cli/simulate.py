@@ -13,6 +13,7 @@ from rich.table import Table
 from socialcredit.cli.app import app, err, out, progress_bar, reported
 from socialcredit.rules.plan import Plan
 from socialcredit.services.rulebooks import plan_for
+from socialcredit.simulate.report import write_report
 from socialcredit.simulate.run import Simulation
 from socialcredit.simulate.run import simulate as run_simulation
 from socialcredit.simulate.scenario import Scenario, load_scenario
@@ -41,8 +42,25 @@ def simulate(
         Path, typer.Option("--out", help="Folder for the Parquet files.", file_okay=False)
     ] = Path("simulation"),
     as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON on stdout.")] = False,
+    report: Annotated[
+        bool, typer.Option("--report/--no-report", help="Write report.html into --out.")
+    ] = True,
+    from_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Only (re)build report.html in this finished run's folder; simulate nothing.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Simulate a population under a rulebook; write monthly counts as Parquet to --out."""
+    """Simulate a population under a rulebook; write monthly counts as Parquet, and a report,
+    to --out."""
+    if from_dir is not None:
+        with reported():
+            path = write_report(from_dir)
+        err.print(f"wrote {path}", highlight=False)
+        return
     with reported():
         chosen = load_scenario(scenario) if scenario else Scenario()
         chosen = chosen.with_run(
@@ -53,6 +71,8 @@ def simulate(
         result = _run(chosen, plan)
         seconds = time.perf_counter() - began
         written = result.write(out_dir)
+        if report:
+            written["report"] = write_report(out_dir)
     summary = {**result.summary(), "seconds": round(seconds, 3), "out": str(out_dir)}
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
