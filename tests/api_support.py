@@ -21,10 +21,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from socialcredit.api import create_app
+from socialcredit.services.casework import listings_of
+from socialcredit.services.consent import give_consent
+from socialcredit.services.dispute_casework import open_dispute
 from socialcredit.services.ingest import ingest_records
 from socialcredit.services.parties import add_party
 from socialcredit.services.registry import add_source
+from socialcredit.services.repair import apply_for_repair
 from socialcredit.services.schemes import publish_bundled
+from socialcredit.services.tick import tick
 from socialcredit.services.tokens import issue_token, revoke_token
 from socialcredit.storage import open_store
 from tests.scenario import ADULT, OTHER_ADULT
@@ -137,6 +142,9 @@ class World:
     def post(self, path: str, caller: str | None = None, **kwargs: Any) -> Any:
         return self.client.post(path, headers=self.auth(caller), **kwargs)
 
+    def delete(self, path: str, caller: str | None = None, **kwargs: Any) -> Any:
+        return self.client.delete(path, headers=self.auth(caller), **kwargs)
+
 
 @dataclass(frozen=True)
 class Template:
@@ -169,3 +177,72 @@ def world_from(template: Template, folder: Path) -> Iterator[World]:
     app = create_app(str(path), lambda: NOW)
     with TestClient(app) as client:
         yield World(app, client, template.tokens, path)
+
+
+COURT = "court.wendeng"
+DEFAULTERS = "dishonest-judgment-defaulters"
+CIVIC = "civic-rewards"
+
+
+def open_a_dispute(world: World, subject: str = ADULT, event_id: str = "tj-1") -> str:
+    """Open the subject's dispute of their traffic fine, as of the world's clock; its ref."""
+    with open_store(world.store) as store:
+        found = open_dispute(
+            store,
+            subject,
+            source=TRAFFIC,
+            event_id=event_id,
+            rule=None,
+            grounds="I was not driving",
+            at=NOW,
+        )
+    return found.ref
+
+
+def consent_to(world: World, rulebook: str = CIVIC, subject: str = ADULT) -> None:
+    """Record the subject's consent to an opt-in scheme, as of the world's clock."""
+    with open_store(world.store) as store:
+        give_consent(store, subject, rulebook, at=NOW, recorded_at=NOW)
+
+
+def list_a_defaulter(world: World, subject: str = ADULT, *, noticed: bool = False) -> str:
+    """Have the court list the subject as a judgment defaulter (and, if `noticed`, serve
+    the notice that opens the appeal window); the listing's ref."""
+    court_order = {
+        "id": f"c-{subject}",
+        "subject": subject,
+        "type": "court.defaulter_listed",
+        "occurred_at": "2026-05-25T09:00:00+08:00",
+        "jurisdiction": "371003",
+        "data": {"case_no": "c-1"},
+    }
+    with open_store(world.store) as store:
+        if store.source(COURT) is None:
+            add_source(
+                store,
+                COURT,
+                name=None,
+                trust="high",
+                allow=["judicial"],
+                credential=None,
+                registered_at=NOW,
+            )
+        ingest_records(store, [court_order], source=COURT, recorded_at=NOW)
+        if noticed:
+            tick(store, now=NOW)
+        found = [s for s in listings_of(store, subject, NOW) if s.definition.id == DEFAULTERS]
+    return found[-1].ref
+
+
+def apply_for_a_repair(world: World, subject: str = ADULT, event_id: str = "tj-1") -> str:
+    """File the subject's application to repair their traffic fine; its ref."""
+    with open_store(world.store) as store:
+        found = apply_for_repair(
+            store,
+            f"{TRAFFIC}/{event_id}",
+            commitment="I will keep to the speed limit",
+            proof="the fine is paid",
+            at=NOW,
+            subject=subject,
+        )
+    return found.id

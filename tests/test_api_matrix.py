@@ -10,7 +10,19 @@ from typing import Any
 
 import pytest
 
-from tests.api_support import PENDING, World, fine, shared_template, world_from
+from tests.api_support import (
+    CIVIC,
+    PENDING,
+    TRAFFIC,
+    World,
+    apply_for_a_repair,
+    consent_to,
+    fine,
+    list_a_defaulter,
+    open_a_dispute,
+    shared_template,
+    world_from,
+)
 from tests.scenario import ADULT
 
 SIGNED_IN = ("admin", "reviewer", "source", "low_source", "relying_party", "subject")
@@ -35,6 +47,28 @@ def only(*allowed: str, success: int = 200) -> dict[str | None, int]:
 
 
 REVIEW = f"/pending/{PENDING[0]}/{PENDING[1]}"
+
+
+def on_listing(action: str, body: dict[str, str]) -> Call:
+    """A call on ADULT's listing, listed first."""
+    return lambda w, c: w.post(f"/listings/{list_a_defaulter(w)}/{action}", c, json=body)
+
+
+def on_dispute(action: str, body: dict[str, str]) -> Call:
+    """A call on ADULT's dispute, opened first."""
+    return lambda w, c: w.post(f"/disputes/{open_a_dispute(w)}/{action}", c, json=body)
+
+
+def on_repair(action: str, body: dict[str, str] | None = None) -> Call:
+    """A call on ADULT's repair application, filed first."""
+    return lambda w, c: w.post(f"/repairs/{apply_for_a_repair(w)}/{action}", c, json=body)
+
+
+def withdrawing(w: World, c: str | None) -> Any:
+    consent_to(w)
+    return w.delete(f"/subjects/{ADULT}/consent/{CIVIC}", c)
+
+
 MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
     ("GET", "/health"): (lambda w, c: w.get("/health", c), public()),
     ("GET", "/metrics"): (lambda w, c: w.get("/metrics", c), public()),
@@ -67,6 +101,65 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
         lambda w, c: w.post("/decisions", c, json={"subject": ADULT, "purpose": "air_travel"}),
         only("relying_party", success=201),
     ),
+    ("GET", "/subjects/{subject}/decisions"): (
+        lambda w, c: w.get(f"/subjects/{ADULT}/decisions", c),
+        only("admin", "subject"),
+    ),
+    ("GET", "/subjects/{subject}/listings"): (
+        lambda w, c: w.get(f"/subjects/{ADULT}/listings", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("POST", "/listings/{ref}/appeal"): (
+        on_listing("appeal", {"grounds": "the judgment was performed"}),
+        only("subject"),
+    ),
+    ("POST", "/listings/{ref}/review"): (
+        on_listing("review", {"outcome": "upheld", "reasons": "not performed"}),
+        only("admin", "reviewer"),
+    ),
+    ("POST", "/subjects/{subject}/disputes"): (
+        lambda w, c: w.post(
+            f"/subjects/{ADULT}/disputes",
+            c,
+            json={"source": TRAFFIC, "event_id": "tj-1", "grounds": "I was not driving"},
+        ),
+        only("subject", success=201),
+    ),
+    ("GET", "/subjects/{subject}/disputes"): (
+        lambda w, c: w.get(f"/subjects/{ADULT}/disputes", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("POST", "/disputes/{ref}/information"): (
+        on_dispute("information", {"info": "a photo of the car"}),
+        only("subject"),
+    ),
+    ("POST", "/disputes/{ref}/answer"): (
+        on_dispute("answer", {"answer": "confirm", "reason": "camera record"}),
+        only("source"),
+    ),
+    ("POST", "/subjects/{subject}/consent"): (
+        lambda w, c: w.post(f"/subjects/{ADULT}/consent", c, json={"rulebook": CIVIC}),
+        only("subject", success=201),
+    ),
+    ("DELETE", "/subjects/{subject}/consent/{rulebook}"): (withdrawing, only("subject")),
+    ("POST", "/subjects/{subject}/repairs"): (
+        lambda w, c: w.post(
+            f"/subjects/{ADULT}/repairs",
+            c,
+            json={"target": f"{TRAFFIC}/tj-1", "commitment": "drive well", "proof": "paid"},
+        ),
+        only("subject", success=201),
+    ),
+    ("POST", "/repairs/{application}/accept"): (on_repair("accept"), only("admin", "reviewer")),
+    ("POST", "/repairs/{application}/decision"): (
+        on_repair("decision", {"outcome": "rejected", "reasons": "not yet paid"}),
+        only("admin", "reviewer"),
+    ),
+    ("GET", "/subjects/{subject}/repairs"): (
+        lambda w, c: w.get(f"/subjects/{ADULT}/repairs", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("GET", "/review/queue"): (lambda w, c: w.get("/review/queue", c), only("admin", "reviewer")),
     ("GET", "/pending"): (lambda w, c: w.get("/pending", c), only("admin", "reviewer")),
     ("POST", "/pending/{source}/{event_id}/approve"): (
         lambda w, c: w.post(f"{REVIEW}/approve", c, json={"reason": "seen by a warden"}),

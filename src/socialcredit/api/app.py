@@ -13,7 +13,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from socialcredit import __version__
-from socialcredit.api import decisions, events, public, review, subjects
+from socialcredit.api import (
+    consent,
+    decisions,
+    disputes,
+    events,
+    listings,
+    public,
+    queue,
+    repairs,
+    review,
+    subjects,
+)
 from socialcredit.api.context import Clock, StorePool
 from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.metrics import Metrics, RequestMetrics
@@ -45,7 +56,26 @@ TAGS = [
         "name": "relying parties",
         "description": "Eligibility decisions for registered purposes (role `relying_party`).",
     },
-    {"name": "reviewers", "description": "The pending-event queue (`reviewer`, `admin`)."},
+    {
+        "name": "listings",
+        "description": "A subject's listings; the listed subject appeals, a `reviewer` or "
+        "`admin` decides the appeal.",
+    },
+    {
+        "name": "disputes",
+        "description": "A subject disputes an entry of theirs and adds information; the "
+        "source whose event it is confirms or withdraws it.",
+    },
+    {"name": "consent", "description": "The subject gives or withdraws consent to opt-in schemes."},
+    {
+        "name": "repairs",
+        "description": "Credit repair: the subject applies; a `reviewer` or `admin` accepts "
+        "the application and decides it.",
+    },
+    {
+        "name": "reviewers",
+        "description": "The review queue and the pending events in it (`reviewer`, `admin`).",
+    },
 ]
 
 
@@ -76,6 +106,17 @@ def create_app(target: str, clock: Clock) -> FastAPI:
     app.state.metrics = Metrics()
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
-    for area in (public, events, subjects, decisions, review):
+    for area in (
+        public,
+        events,
+        subjects,
+        decisions,
+        listings,
+        disputes,
+        consent,
+        repairs,
+        queue,
+        review,
+    ):
         app.include_router(area.router)
     return app

@@ -2,11 +2,15 @@
 
 Roles and what each may call in this API:
 
-    admin           everything but submitting events and asking for decisions
-    reviewer        any subject's score and explanation; the pending-event queue
-    source          submit events (only the types it is registered for)
+    admin           everything but submitting events, asking for decisions and the
+                    subject's own acts (disputes, appeals, consent, repair applications)
+    reviewer        any subject's score, explanation, listings, disputes and repairs; the
+                    review queue, appeal reviews, repair acceptances and decisions
+    source          submit events (only the types it is registered for); answer disputes
+                    of its own events
     relying_party   decisions, for the purposes it is registered for
-    subject         its own score, explanation, notices and access log, nobody else's
+    subject         its own record, decisions about it, and its own disputes, appeals,
+                    consent and repair applications; nobody else's
 
 A subject's token that names another subject is refused before anything is read, with the
 same answer whether that subject exists or not.

@@ -1,4 +1,5 @@
-"""`POST /decisions`: a relying party asks whether a subject is eligible for one purpose.
+"""`POST /decisions`: a relying party asks whether a subject is eligible for one purpose;
+`GET /subjects/{subject}/decisions`: the subject sees every decision about them.
 
 The answer is allow or deny with reasons in plain words, the rulebook versions consulted
 and the decision's id; never a score, an entry or a dossier (DESIGN 2.8). A purpose the
@@ -8,15 +9,17 @@ like any decision. A denial sends the subject an adverse-action notice.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from socialcredit.api.auth import Caller, requiring
+from socialcredit.api.auth import Caller, reading_subject, requiring
 from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ApiError
-from socialcredit.services.decide import decide
+from socialcredit.services.access_log import log_reads
+from socialcredit.services.decide import decide, decisions_about
 
 __all__ = ["router"]
 
@@ -74,3 +77,36 @@ def ask(
             f"{decision.reasons[0].text}; the refusal is recorded as {decision.decision_id}",
         )
     return Answer.model_validate(decision.answer())
+
+
+class Made(BaseModel):
+    """A decision about the subject, as the subject sees it."""
+
+    decision_id: str
+    party: str = Field(description="The relying party that asked.")
+    purpose: str
+    decision: Literal["allow", "deny", "refused"] = Field(
+        description="`refused`: the party was not registered for the purpose."
+    )
+    reasons: list[str] = Field(description="Each consequence's finding, in plain words.")
+    rulebooks: list[str]
+    decided_at: datetime
+
+
+@router.get(
+    "/subjects/{subject}/decisions",
+    tags=["subjects"],
+    summary="Decisions about a subject",
+    responses={**ERROR_RESPONSES},
+)
+def made(
+    subject: str,
+    store: Stored,
+    now: Now,
+    who: Annotated[Caller, Depends(reading_subject("admin"))],
+) -> list[Made]:
+    """Every decision a relying party got about the subject, refusals included, oldest
+    first: who asked, for what, the outcome, the reasons, when."""
+    found = [Made.model_validate(d) for d in decisions_about(store, subject)]
+    log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="decisions", at=now)
+    return found

@@ -11,7 +11,8 @@ No error is an HTML page, and bad input is never a 500:
     403     not_own_record          a subject's token asked about another subject
     403     purpose_not_registered  a relying party asked for a purpose it is not registered
                                     for (the refusal is recorded like any decision)
-    404     not_found               no such endpoint, subject, rulebook or event
+    404     not_found               no such endpoint, subject, rulebook, event, listing,
+                                    dispute or repair application
     405     method_not_allowed      the endpoint exists, the method does not
     409     conflict                the request contradicts a fact (a review already made, ...)
     422     invalid_request         the body, path or query fails validation (every problem,

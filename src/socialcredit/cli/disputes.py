@@ -4,9 +4,8 @@ history and deadlines of each."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from typing import Annotated
 
 import typer
 
@@ -15,12 +14,13 @@ from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, repo
 from socialcredit.services.dispute_casework import (
     add_information,
     answer_dispute,
+    dispute_dict,
+    disputes_of,
     find_dispute,
     open_dispute,
 )
-from socialcredit.services.disputes import SubjectDispute, disputes_for, event_seq_of
+from socialcredit.services.disputes import SubjectDispute, event_seq_of
 from socialcredit.services.record import ledger_of
-from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
 
 __all__ = ["dispute_app"]
@@ -51,44 +51,6 @@ AsOfOpt = Annotated[
 
 def _moment(store: Store, text: str | None) -> datetime:
     return bootstrap.clock() if text is None else parse_as_of(text, ledger_of(store).timezone)
-
-
-def _aware(found: SubjectDispute, wall: datetime | None) -> str | None:
-    return None if wall is None else wall.replace(tzinfo=ZoneInfo(found.timezone)).isoformat()
-
-
-def _day(day: date | None) -> str | None:
-    return None if day is None else day.isoformat()
-
-
-def dispute_dict(found: SubjectDispute) -> dict[str, Any]:
-    """A dispute as JSON: what is disputed, where it stands, its deadlines and history."""
-    dispute = found.dispute
-    opened = dispute.opened
-    return {
-        "ref": found.ref,
-        "subject": found.subject,
-        "scheme": opened.scheme,
-        "source": opened.source,
-        "event_id": opened.event_id,
-        "rule": opened.rule,
-        "grounds": opened.grounds,
-        "state": str(dispute.state) if dispute.state else None,
-        "disputed": found.shown,
-        "counts": dispute.counts,
-        "resolved": dispute.resolved,
-        "opened_at": _aware(found, opened.at),
-        "notify_source_by": _day(dispute.notify_source_by),
-        "resolve_by": _day(dispute.resolve_by),
-        "tell_subject_by": _day(dispute.tell_subject_by),
-        "source_notified_at": _aware(found, dispute.source_notified_at),
-        "resolved_at": _aware(found, dispute.resolved_at),
-        "outcome_sent_at": _aware(found, dispute.outcome_sent_at),
-        "steps": [
-            {"at": _aware(found, s.at), "state": str(s.state), "reason": s.reason, "cause": s.cause}
-            for s in dispute.steps
-        ],
-    }
 
 
 def _show(found: SubjectDispute) -> None:
@@ -174,11 +136,6 @@ def dispute_answer(
     _report(found, as_json)
 
 
-def _of_subject(store: Store, subject: str, moment: datetime) -> list[SubjectDispute]:
-    schemes = schemes_of(published_catalog(store))
-    return [d for d in disputes_for(store, schemes, [subject], moment) if d.shown]
-
-
 @dispute_app.command("show")
 def dispute_show(
     subject_or_ref: Annotated[
@@ -195,7 +152,7 @@ def dispute_show(
         if is_ref:
             _report(find_dispute(store, subject_or_ref, moment), as_json)
             return
-        found = _of_subject(store, subject_or_ref, moment)
+        found = disputes_of(store, subject_or_ref, moment)
     if as_json:
         print(json.dumps([dispute_dict(d) for d in found], ensure_ascii=False))
         return

@@ -10,15 +10,21 @@ import typer
 from rich.table import Table
 
 from socialcredit import bootstrap
-from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, progress_bar, reported
+from socialcredit.cli.app import app, opened_store, out, parse_as_of, progress_bar, reported
 from socialcredit.services.access_log import access_of
-from socialcredit.services.casework import act_on_listing, find_listing
+from socialcredit.services.casework import (
+    act_on_listing,
+    appeal_listing,
+    find_listing,
+    listing_dict,
+    listings_of,
+    review_listing,
+)
 from socialcredit.services.decide import decide
-from socialcredit.services.listings import SubjectListing, listings_for
+from socialcredit.services.listings import SubjectListing
 from socialcredit.services.outbox import notices_of
 from socialcredit.services.parties import add_party
 from socialcredit.services.record import ledger_of
-from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.services.tick import tick
 from socialcredit.storage import Store
 
@@ -173,38 +179,8 @@ def tick_command(
 # --- listings ----------------------------------------------------------------------------------
 
 
-def _listing_dict(listed: SubjectListing) -> dict[str, Any]:
-    listing = listed.listing
-    notice = listing.notice
-    return {
-        "ref": listed.ref,
-        "scheme": listed.scheme.id,
-        "subject": listed.subject,
-        "list": listed.definition.id,
-        "kind": listed.definition.kind,
-        "trigger": {"source": listed.trigger[0], "id": listed.trigger[1]},
-        "state": str(listing.state) if listing.state else None,
-        "in_effect": listing.in_effect_at(listing.as_of),
-        "effective_from": listing.effective_from,
-        "ends": listing.ends,
-        "removal_due": listing.removal_due,
-        "notice": None
-        if notice is None
-        else {
-            "served_at": notice.served_at,
-            "reasons": notice.reasons,
-            "appeal_by": notice.appeal_by,
-            "how_to_appeal": notice.how_to_appeal,
-        },
-        "steps": [
-            {"at": s.at, "state": str(s.state), "reason": s.reason, "cause": s.cause}
-            for s in listing.steps
-        ],
-    }
-
-
 def _show(listed: SubjectListing) -> None:
-    data = _listing_dict(listed)
+    data = listing_dict(listed)
     out.print(
         f"{data['ref']}  {data['list']}  {data['state']}"
         + ("  (in effect)" if data["in_effect"] else ""),
@@ -219,9 +195,9 @@ def listing_show(subject: SubjectArg, as_of: AsOfOpt = None, as_json: JsonOpt = 
     """Every listing of a subject with its history, as of a moment."""
     with opened_store() as store, reported():
         moment = _moment(store, as_of)
-        found = listings_for(store, schemes_of(published_catalog(store)), [subject], moment)
+        found = listings_of(store, subject, moment)
     if as_json:
-        _print_json([_listing_dict(s) for s in found])
+        _print_json([listing_dict(s) for s in found])
         return
     if not found:
         out.print(f"{subject} has no listing")
@@ -229,14 +205,17 @@ def listing_show(subject: SubjectArg, as_of: AsOfOpt = None, as_json: JsonOpt = 
         _show(listed)
 
 
-def _act(ref: str, kind: str, data: dict[str, Any], at: str | None, as_json: bool) -> None:
-    with opened_store() as store, reported():
-        moment = _moment(store, at)
-        listed = act_on_listing(store, ref, kind, data, at=moment)
+def _report(listed: SubjectListing, as_json: bool) -> None:
     if as_json:
-        _print_json(_listing_dict(listed))
+        _print_json(listing_dict(listed))
     else:
         _show(listed)
+
+
+def _act(ref: str, kind: str, data: dict[str, Any], at: str | None, as_json: bool) -> None:
+    with opened_store() as store, reported():
+        listed = act_on_listing(store, ref, kind, data, at=_moment(store, at))
+    _report(listed, as_json)
 
 
 @listing_app.command("appeal")
@@ -247,7 +226,9 @@ def listing_appeal(
     as_json: JsonOpt = False,
 ) -> None:
     """Appeal against a listing within its appeal window."""
-    _act(ref, "listing.appeal", {"grounds": grounds}, at, as_json)
+    with opened_store() as store, reported():
+        listed = appeal_listing(store, ref, grounds, at=_moment(store, at))
+    _report(listed, as_json)
 
 
 @listing_app.command("review")
@@ -260,10 +241,10 @@ def listing_review(
     as_json: JsonOpt = False,
 ) -> None:
     """Decide an appeal: uphold or overturn the listing, with reasons."""
-    if outcome not in ("upheld", "overturned"):
-        fail(f"--outcome must be upheld or overturned, not {outcome!r}")
-    data = {"outcome": outcome, "reasons": reason, "reviewer": reviewer}
-    _act(ref, "listing.review", data, at, as_json)
+    with opened_store() as store, reported():
+        moment = _moment(store, at)
+        listed = review_listing(store, ref, outcome, reason, reviewer=reviewer, at=moment)
+    _report(listed, as_json)
 
 
 @listing_app.command("remove")
@@ -294,7 +275,7 @@ def listing_get(ref: RefArg, as_of: AsOfOpt = None, as_json: JsonOpt = False) ->
     with opened_store() as store, reported():
         listed = find_listing(store, ref, _moment(store, as_of))
     if as_json:
-        _print_json(_listing_dict(listed))
+        _print_json(listing_dict(listed))
     else:
         _show(listed)
 

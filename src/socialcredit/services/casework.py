@@ -15,12 +15,19 @@ from typing import Any
 
 import polars as pl
 
-from socialcredit.errors import SocialCreditError
+from socialcredit.errors import SocialCreditError, UnknownRecordError
 from socialcredit.services.listings import LISTING_ACTIONS, SubjectListing, listings_for
 from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
 
-__all__ = ["act_on_listing", "find_listing"]
+__all__ = [
+    "act_on_listing",
+    "appeal_listing",
+    "find_listing",
+    "listing_dict",
+    "listings_of",
+    "review_listing",
+]
 
 _REF = re.compile(r"^L-(\d+)-(.+)$")
 
@@ -33,13 +40,13 @@ def find_listing(store: Store, ref: str, as_of: datetime) -> SubjectListing:
     seq = int(match.group(1))
     trigger = store.events_between(seq, seq)
     if trigger.is_empty():
-        raise SocialCreditError(f"no event is stored at log position {seq} (listing {ref})")
+        raise UnknownRecordError(f"no event is stored at log position {seq} (listing {ref})")
     subject = str(trigger.item(0, "subject"))
     schemes = schemes_of(published_catalog(store))
     for listed in listings_for(store, schemes, [subject], as_of):
         if listed.ref == ref:
             return listed
-    raise SocialCreditError(f"the event at log position {seq} proposes no listing {ref}")
+    raise UnknownRecordError(f"the event at log position {seq} proposes no listing {ref}")
 
 
 def act_on_listing(
@@ -63,3 +70,58 @@ def act_on_listing(
         )
     )
     return find_listing(store, ref, at)
+
+
+def listings_of(store: Store, subject: str, as_of: datetime) -> list[SubjectListing]:
+    """Every listing of a subject under the published schemes, as of a moment."""
+    return listings_for(store, schemes_of(published_catalog(store)), [subject], as_of)
+
+
+def appeal_listing(store: Store, ref: str, grounds: str, *, at: datetime) -> SubjectListing:
+    """Record the subject's appeal against a listing; the listing as of `at`."""
+    if not grounds.strip():
+        raise SocialCreditError("say why the listing is wrong: the grounds of the appeal")
+    return act_on_listing(store, ref, "listing.appeal", {"grounds": grounds}, at=at)
+
+
+def review_listing(
+    store: Store, ref: str, outcome: str, reasons: str, *, reviewer: str, at: datetime
+) -> SubjectListing:
+    """Record a reviewer's decision on an appeal: the listing upheld or overturned."""
+    if outcome not in ("upheld", "overturned"):
+        raise SocialCreditError(f"a review upholds or overturns, not {outcome!r}")
+    if not reasons.strip():
+        raise SocialCreditError("say why the listing is upheld or overturned: the reasons")
+    data = {"outcome": outcome, "reasons": reasons, "reviewer": reviewer}
+    return act_on_listing(store, ref, "listing.review", data, at=at)
+
+
+def listing_dict(listed: SubjectListing) -> dict[str, Any]:
+    """A listing as JSON: the list, its trigger, where it stands, its notice and history."""
+    listing = listed.listing
+    notice = listing.notice
+    return {
+        "ref": listed.ref,
+        "scheme": listed.scheme.id,
+        "subject": listed.subject,
+        "list": listed.definition.id,
+        "kind": listed.definition.kind,
+        "trigger": {"source": listed.trigger[0], "id": listed.trigger[1]},
+        "state": str(listing.state) if listing.state else None,
+        "in_effect": listing.in_effect_at(listing.as_of),
+        "effective_from": listing.effective_from,
+        "ends": listing.ends,
+        "removal_due": listing.removal_due,
+        "notice": None
+        if notice is None
+        else {
+            "served_at": notice.served_at,
+            "reasons": notice.reasons,
+            "appeal_by": notice.appeal_by,
+            "how_to_appeal": notice.how_to_appeal,
+        },
+        "steps": [
+            {"at": s.at, "state": str(s.state), "reason": s.reason, "cause": s.cause}
+            for s in listing.steps
+        ],
+    }

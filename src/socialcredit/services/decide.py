@@ -40,7 +40,7 @@ from socialcredit.services.listings import listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
 
-__all__ = ["Decision", "Reason", "decide", "evaluate", "known_purposes"]
+__all__ = ["Decision", "Reason", "decide", "decisions_about", "evaluate", "known_purposes"]
 
 Outcome = Literal["allow", "deny", "refused"]
 HOW_TO_DISPUTE = (
@@ -392,3 +392,21 @@ def _adverse_action_notice(store: Store, decision: Decision, party_name: str) ->
             [{"notice": ref, "channel": "inbox", "status": "sent", "at": decision.decided_at}]
         )
     )
+
+
+def decisions_about(store: Store, subject: str) -> list[dict[str, Any]]:
+    """Every decision about the subject (refusals included), oldest first: the party, the
+    purpose, the outcome, each reason in plain words, and when."""
+    rows = store.decisions_for([subject]).to_dicts()
+    return [
+        {
+            "decision_id": r["decision_id"],
+            "party": r["party"],
+            "purpose": r["purpose"],
+            "decision": r["outcome"],
+            "reasons": [reason["text"] for reason in json.loads(r["reasons"])],
+            "rulebooks": list(r["rulebooks"]),
+            "decided_at": r["decided_at"],
+        }
+        for r in rows
+    ]

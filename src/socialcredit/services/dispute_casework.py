@@ -12,12 +12,13 @@ subject's caches in the same transaction, so they follow the facts at once.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from socialcredit.errors import SocialCreditError
+from socialcredit.errors import SocialCreditError, UnknownRecordError
 from socialcredit.services.derive import derive, refresh_caches
 from socialcredit.services.disputes import (
     DISPUTE_OPENED,
@@ -32,7 +33,14 @@ from socialcredit.services.disputes import (
 from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
 from socialcredit.storage import Store
 
-__all__ = ["add_information", "answer_dispute", "find_dispute", "open_dispute"]
+__all__ = [
+    "add_information",
+    "answer_dispute",
+    "dispute_dict",
+    "disputes_of",
+    "find_dispute",
+    "open_dispute",
+]
 
 
 def _schemes(store: Store) -> list[Scheme]:
@@ -64,12 +72,12 @@ def find_dispute(store: Store, ref: str, as_of: datetime) -> SubjectDispute:
         raise SocialCreditError(f"{ref!r} is not a dispute ref (X-<log position of the event>)")
     event = store.events_between(seq, seq)
     if event.is_empty():
-        raise SocialCreditError(f"no event is stored at log position {seq} (dispute {ref})")
+        raise UnknownRecordError(f"no event is stored at log position {seq} (dispute {ref})")
     subject = str(event.item(0, "subject"))
     for found in disputes_for(store, _schemes(store), [subject], as_of):
         if found.ref == ref:
             return found
-    raise SocialCreditError(f"no dispute {ref}: the event at log position {seq} is not disputed")
+    raise UnknownRecordError(f"no dispute {ref}: the event at log position {seq} is not disputed")
 
 
 def _entry(
@@ -184,3 +192,47 @@ def answer_dispute(
         if outcome == "withdrawn":
             refresh_caches(store, _schemes(store), [found.subject], at)
     return find_dispute(store, ref, at)
+
+
+def disputes_of(store: Store, subject: str, as_of: datetime) -> list[SubjectDispute]:
+    """Every dispute of the subject that shows as of a moment, oldest first."""
+    schemes = schemes_of(published_catalog(store))
+    return [d for d in disputes_for(store, schemes, [subject], as_of) if d.shown]
+
+
+def _aware(found: SubjectDispute, wall: datetime | None) -> str | None:
+    return None if wall is None else wall.replace(tzinfo=ZoneInfo(found.timezone)).isoformat()
+
+
+def _day(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()
+
+
+def dispute_dict(found: SubjectDispute) -> dict[str, Any]:
+    """A dispute as JSON: what is disputed, where it stands, its deadlines and history."""
+    dispute = found.dispute
+    opened = dispute.opened
+    return {
+        "ref": found.ref,
+        "subject": found.subject,
+        "scheme": opened.scheme,
+        "source": opened.source,
+        "event_id": opened.event_id,
+        "rule": opened.rule,
+        "grounds": opened.grounds,
+        "state": str(dispute.state) if dispute.state else None,
+        "disputed": found.shown,
+        "counts": dispute.counts,
+        "resolved": dispute.resolved,
+        "opened_at": _aware(found, opened.at),
+        "notify_source_by": _day(dispute.notify_source_by),
+        "resolve_by": _day(dispute.resolve_by),
+        "tell_subject_by": _day(dispute.tell_subject_by),
+        "source_notified_at": _aware(found, dispute.source_notified_at),
+        "resolved_at": _aware(found, dispute.resolved_at),
+        "outcome_sent_at": _aware(found, dispute.outcome_sent_at),
+        "steps": [
+            {"at": _aware(found, s.at), "state": str(s.state), "reason": s.reason, "cause": s.cause}
+            for s in dispute.steps
+        ],
+    }

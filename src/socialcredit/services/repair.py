@@ -36,7 +36,7 @@ import polars as pl
 
 from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.durations import Duration
-from socialcredit.errors import SocialCreditError
+from socialcredit.errors import SocialCreditError, UnknownRecordError
 from socialcredit.services.casework import act_on_listing, find_listing
 from socialcredit.services.derive import (
     REPAIR_APPLICATION,
@@ -208,7 +208,7 @@ def repair_application(store: Store, id: str) -> RepairApplication:
     """One application by its ref."""
     found = _fold(store.case_actions_for(refs=[id]))
     if not found:
-        raise SocialCreditError(f"no repair application {id!r}")
+        raise UnknownRecordError(f"no repair application {id!r}")
     return found[0]
 
 
