@@ -8,14 +8,12 @@ listing's history says it had no effect and why.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
 
-import polars as pl
-
 from socialcredit.errors import SocialCreditError, UnknownRecordError
+from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.listings import LISTING_ACTIONS, SubjectListing, listings_for
 from socialcredit.services.schemes import published_catalog, schemes_of
 from socialcredit.storage import Store
@@ -56,19 +54,7 @@ def act_on_listing(
     if kind not in LISTING_ACTIONS:
         raise SocialCreditError(f"{kind!r} is not a listing action ({', '.join(LISTING_ACTIONS)})")
     listed = find_listing(store, ref, at)
-    store.append_case_actions(
-        pl.DataFrame(
-            [
-                {
-                    "kind": kind,
-                    "subject": listed.subject,
-                    "ref": ref,
-                    "data": json.dumps(data, ensure_ascii=False),
-                    "at": at.isoformat(),
-                }
-            ]
-        )
-    )
+    append_case_action(store, kind, listed.subject, ref, data, at=at)
     return find_listing(store, ref, at)
 
 

@@ -33,6 +33,7 @@ import polars as pl
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
+from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.derive import derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
@@ -374,18 +375,8 @@ def _adverse_action_notice(store: Store, decision: Decision, party_name: str) ->
         "how_to_dispute": HOW_TO_DISPUTE,
     }
     ref = f"adverse:{decision.decision_id}"
-    store.append_case_actions(
-        pl.DataFrame(
-            [
-                {
-                    "kind": "notice.adverse_action",
-                    "subject": decision.subject,
-                    "ref": ref,
-                    "data": json.dumps(data, ensure_ascii=False),
-                    "at": decision.decided_at.isoformat(),
-                }
-            ]
-        )
+    append_case_action(
+        store, "notice.adverse_action", decision.subject, ref, data, at=decision.decided_at
     )
     store.append_deliveries(
         pl.DataFrame(

@@ -11,7 +11,6 @@ subject's caches in the same transaction, so they follow the facts at once.
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from socialcredit.errors import SocialCreditError, UnknownRecordError
+from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.derive import derive, refresh_caches
 from socialcredit.services.disputes import (
     DISPUTE_OPENED,
@@ -50,19 +50,6 @@ def _schemes(store: Store) -> list[Scheme]:
             "no rulebook is published in this store; run `socialcredit init` first"
         )
     return schemes
-
-
-def _append(
-    store: Store, kind: str, subject: str, ref: str, data: dict[str, Any], at: datetime
-) -> None:
-    row = {
-        "kind": kind,
-        "subject": subject,
-        "ref": ref,
-        "data": json.dumps(data, ensure_ascii=False),
-        "at": at.isoformat(),
-    }
-    store.append_case_actions(pl.DataFrame([row]))
 
 
 def find_dispute(store: Store, ref: str, as_of: datetime) -> SubjectDispute:
@@ -147,7 +134,7 @@ def open_dispute(
         "rule": found_rule,
         "grounds": grounds,
     }
-    _append(store, DISPUTE_OPENED, subject, ref, data, at)
+    append_case_action(store, DISPUTE_OPENED, subject, ref, data, at)
     return find_dispute(store, ref, at)
 
 
@@ -166,7 +153,7 @@ def add_information(store: Store, ref: str, info: str, *, at: datetime) -> Subje
         raise SocialCreditError("say what information is added: --info")
     found = find_dispute(store, ref, at)
     _after_opening(found, at)
-    _append(store, INFORMATION_ADDED, found.subject, ref, {"info": info}, at)
+    append_case_action(store, INFORMATION_ADDED, found.subject, ref, {"info": info}, at)
     return find_dispute(store, ref, at)
 
 
@@ -188,7 +175,7 @@ def answer_dispute(
     _after_opening(found, at)
     data = {"outcome": outcome, "reasons": reasons, "by": found.source}
     with store.atomic():
-        _append(store, SOURCE_ANSWERED, found.subject, ref, data, at)
+        append_case_action(store, SOURCE_ANSWERED, found.subject, ref, data, at)
         if outcome == "withdrawn":
             refresh_caches(store, _schemes(store), [found.subject], at)
     return find_dispute(store, ref, at)

@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlsplit
 import polars as pl
 
 from socialcredit.errors import SocialCreditError
+from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.corrections import DECISION_CORRECTED
 from socialcredit.services.disputes import OUTCOME_SENT
 from socialcredit.storage import Store
@@ -106,9 +107,9 @@ def set_email(store: Store, subject: str, address: str, *, at: datetime) -> None
     """Record the subject's email address from `at`; the latest one is used."""
     if not _ADDRESS.match(address):
         raise SocialCreditError(f"--email {address!r} is not an email address (name@domain)")
-    data = json.dumps({"email": address}, ensure_ascii=False)
-    row = {"kind": CONTACT_EMAIL, "subject": subject, "ref": f"contact:{subject}", "data": data}
-    store.append_case_actions(pl.DataFrame([{**row, "at": at.isoformat()}]))
+    append_case_action(
+        store, CONTACT_EMAIL, subject, f"contact:{subject}", {"email": address}, at=at
+    )
 
 
 def _addresses(actions: pl.DataFrame, now: datetime) -> dict[str, str]:

@@ -37,6 +37,7 @@ import polars as pl
 from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.durations import Duration
 from socialcredit.errors import SocialCreditError, UnknownRecordError
+from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.casework import act_on_listing, find_listing
 from socialcredit.services.derive import (
     REPAIR_APPLICATION,
@@ -289,19 +290,6 @@ def _key(target: dict[str, Any]) -> tuple[str, ...]:
     return (target["source"], target["event_id"])
 
 
-def _append(
-    store: Store, kind: str, subject: str, ref: str, data: dict[str, Any], at: datetime
-) -> None:
-    row = {
-        "kind": kind,
-        "subject": subject,
-        "ref": ref,
-        "data": json.dumps(data, ensure_ascii=False),
-        "at": at.isoformat(),
-    }
-    store.append_case_actions(pl.DataFrame([row]))
-
-
 def apply_for_repair(
     store: Store,
     target: str,
@@ -333,7 +321,7 @@ def apply_for_repair(
     digest = hashlib.sha256(named.encode()).hexdigest()
     ref = f"R-{digest[:12]}"
     data = {"target": what, "commitment": commitment, "proof": proof, "timezone": zone}
-    _append(store, APPLICATION, owner, ref, data, at)
+    append_case_action(store, APPLICATION, owner, ref, data, at)
     return repair_application(store, ref)
 
 
@@ -355,7 +343,7 @@ def accept_repair(store: Store, id: str, *, by: str, at: datetime) -> RepairAppl
     app = _open(store, id, at)
     if app.accepted_at is not None:
         raise SocialCreditError(f"{id} was already accepted by {app.accepted_by}")
-    _append(store, ACCEPTANCE, app.subject, id, {"by": by}, at)
+    append_case_action(store, ACCEPTANCE, app.subject, id, {"by": by}, at)
     return repair_application(store, id)
 
 
@@ -371,7 +359,7 @@ def decide_repair(
     outcome = "approved" if approve else "rejected"
     effect = "none"
     with store.atomic():
-        _append(
+        append_case_action(
             store, DECISION, app.subject, id, {"outcome": outcome, "reasons": reasons, "by": by}, at
         )
         if approve and "listing" in app.target:
@@ -389,7 +377,7 @@ def decide_repair(
             "by": by,
             "effect": effect,
         }
-        _append(store, NOTICE, app.subject, id, notice, at)
+        append_case_action(store, NOTICE, app.subject, id, notice, at)
         store.append_deliveries(
             pl.DataFrame([{"notice": id, "channel": "inbox", "status": "sent", "at": at}])
         )

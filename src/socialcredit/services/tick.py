@@ -13,7 +13,6 @@ what has not been acted on yet.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ import polars as pl
 
 from socialcredit.domain.calendar import closes_at
 from socialcredit.domain.listing import State
+from socialcredit.services.case_actions import case_action
 from socialcredit.services.dispute_deadlines import DisputesTended, tend_disputes
 from socialcredit.services.listings import (
     SubjectListing,
@@ -113,16 +113,7 @@ def tick(
 
 def _serve(store: Store, due: list[SubjectListing], now: datetime) -> None:
     actions = pl.DataFrame(
-        [
-            {
-                "kind": "listing.notice",
-                "subject": s.subject,
-                "ref": s.ref,
-                "data": json.dumps(notice_text(s, now), ensure_ascii=False),
-                "at": now.isoformat(),
-            }
-            for s in due
-        ]
+        [case_action("listing.notice", s.subject, s.ref, notice_text(s, now), now) for s in due]
     )
     deliveries = pl.DataFrame(
         [{"notice": s.ref, "channel": "inbox", "status": "sent", "at": now} for s in due]
