@@ -11,6 +11,7 @@ import typer
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, reported
+from socialcredit.cli.options import AsOfOpt, AtOpt, JsonOpt
 from socialcredit.services.dispute_casework import (
     add_information,
     answer_dispute,
@@ -34,19 +35,7 @@ dispute_app = typer.Typer(
 )
 app.add_typer(dispute_app, name="dispute")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 RefArg = Annotated[str, typer.Argument(help="The dispute ref (X-<log position of the event>).")]
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help="When it happened (a datetime with offset), for importing history; default: now.",
-    ),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(help="A date (end of that day) or a datetime with offset; default: now."),
-]
 
 
 def _moment(store: Store, text: str | None) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, opened_store, out, parse_as_of, progress_bar, reported
+from socialcredit.cli.options import AsOfOpt, AtOpt, JsonOpt, SubjectArg, print_json
 from socialcredit.services.access_log import access_of
 from socialcredit.services.casework import (
     act_on_listing,
@@ -39,24 +39,7 @@ listing_app = typer.Typer(
 app.add_typer(party_app, name="party")
 app.add_typer(listing_app, name="listing")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-SubjectArg = Annotated[str, typer.Argument(help="The subject's identifier.")]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(help="A date (end of that day) or a datetime with offset; default: now."),
-]
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help="When it happened (a datetime with offset), for importing history; default: now.",
-    ),
-]
 RefArg = Annotated[str, typer.Argument(help="The listing ref (L-<log position>-<list id>).")]
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _moment(store: Store, text: str | None) -> datetime:
@@ -79,7 +62,7 @@ def party_add(
     with opened_store() as store, reported():
         outcome = add_party(store, id, name=name, purposes=purpose, registered_at=bootstrap.clock())
     if as_json:
-        _print_json({"party": id, "outcome": outcome, "purposes": sorted(set(purpose))})
+        print_json({"party": id, "outcome": outcome, "purposes": sorted(set(purpose))})
         return
     out.print(f"{outcome}: {id} may ask about {', '.join(sorted(set(purpose)))}", highlight=False)
 
@@ -90,7 +73,7 @@ def party_list(as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         parties = store.parties()
     if as_json:
-        _print_json([{"id": p.id, "name": p.name, "purposes": list(p.purposes)} for p in parties])
+        print_json([{"id": p.id, "name": p.name, "purposes": list(p.purposes)} for p in parties])
         return
     table = Table("party", "name", "purposes")
     for p in parties:
@@ -119,7 +102,7 @@ def decide_command(
             store, party=party, subject=subject, purpose=purpose, as_of=moment, decided_at=now
         )
     if as_json:
-        _print_json(decision.as_dict())
+        print_json(decision.as_dict())
     else:
         out.print(
             f"{decision.outcome.upper()}: {subject} for {purpose} "
@@ -150,7 +133,7 @@ def tick_command(
         task = bar.add_task("deadlines", total=None, rate="")
         done = tick(store, now=moment, progress=lambda d, t: bar.update(task, completed=d, total=t))
     if as_json:
-        _print_json(done.as_dict())
+        print_json(done.as_dict())
         return
     out.print(
         f"tick at {moment.isoformat()}: {len(done.notices)} notice(s) served", highlight=False
@@ -197,7 +180,7 @@ def listing_show(subject: SubjectArg, as_of: AsOfOpt = None, as_json: JsonOpt = 
         moment = _moment(store, as_of)
         found = listings_of(store, subject, moment)
     if as_json:
-        _print_json([listing_dict(s) for s in found])
+        print_json([listing_dict(s) for s in found])
         return
     if not found:
         out.print(f"{subject} has no listing")
@@ -207,7 +190,7 @@ def listing_show(subject: SubjectArg, as_of: AsOfOpt = None, as_json: JsonOpt = 
 
 def _report(listed: SubjectListing, as_json: bool) -> None:
     if as_json:
-        _print_json(listing_dict(listed))
+        print_json(listing_dict(listed))
     else:
         _show(listed)
 
@@ -275,7 +258,7 @@ def listing_get(ref: RefArg, as_of: AsOfOpt = None, as_json: JsonOpt = False) ->
     with opened_store() as store, reported():
         listed = find_listing(store, ref, _moment(store, as_of))
     if as_json:
-        _print_json(listing_dict(listed))
+        print_json(listing_dict(listed))
     else:
         _show(listed)
 
@@ -290,7 +273,7 @@ def notices(subject: SubjectArg, as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         rows = notices_of(store, subject)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     if not rows:
         out.print(f"no notices for {subject}")
@@ -305,7 +288,7 @@ def access(subject: SubjectArg, as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         rows = access_of(store, subject)
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("when", "who", "role", "what", "purpose", title=f"who asked about {subject}")
     for row in rows:

@@ -3,7 +3,6 @@ recompute."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -21,6 +20,7 @@ from socialcredit.cli.app import (
     reported,
     rulebook_app,
 )
+from socialcredit.cli.options import JsonOpt, print_json
 from socialcredit.ingest.mapping import load_mapping
 from socialcredit.ingest.readers import FORMATS
 from socialcredit.services.ingest import FileSummary, ingest_file
@@ -42,15 +42,9 @@ app.add_typer(source_app, name="source")
 app.add_typer(subject_app, name="subject")
 app.add_typer(pending_app, name="pending")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
-
 
 @app.command()
-def init(as_json: JsonOption = False) -> None:
+def init(as_json: JsonOpt = False) -> None:
     """Create the store SOCIALCREDIT_DB names (default ./socialcredit.db) and publish the
     bundled rulebooks. Safe to run again: what is published stays as it is."""
     with opened_store() as store, reported():
@@ -58,9 +52,7 @@ def init(as_json: JsonOption = False) -> None:
         migrations = store.migrations().height
     rows = [p.__dict__ for p in published]
     if as_json:
-        _print_json(
-            {"store": bootstrap.store_target(), "migrations": migrations, "rulebooks": rows}
-        )
+        print_json({"store": bootstrap.store_target(), "migrations": migrations, "rulebooks": rows})
         return
     out.print(
         f"store: {bootstrap.store_target()} (schema migrations applied: {migrations})",
@@ -79,7 +71,7 @@ def init(as_json: JsonOption = False) -> None:
 @rulebook_app.command("publish")
 def rulebook_publish(
     rulebook: Annotated[str, typer.Argument(help="A bundled rulebook id or a TOML file.")],
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Publish a rulebook version in the store: checked first, immutable once published.
     Publishing the same content again changes nothing; other content under a published
@@ -87,7 +79,7 @@ def rulebook_publish(
     with opened_store() as store, reported():
         published = publish(store, rulebook, published_at=bootstrap.clock())
     if as_json:
-        _print_json([p.__dict__ for p in published])
+        print_json([p.__dict__ for p in published])
         return
     for p in published:
         word = "published" if p.outcome == "new" else "already published, unchanged:"
@@ -110,7 +102,7 @@ def source_add(
     credential: Annotated[
         str | None, typer.Option(help="A secret the source presents; stored hashed.")
     ] = None,
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Register a source, or record a new version of one (trust, allowed types)."""
     if trust not in ("high", "low"):
@@ -127,18 +119,18 @@ def source_add(
             registered_at=bootstrap.clock(),
         )
     if as_json:
-        _print_json({"source": source_id, "outcome": outcome})
+        print_json({"source": source_id, "outcome": outcome})
         return
     out.print(f"{outcome}: source {source_id}", highlight=False)
 
 
 @source_app.command("list")
-def source_list(as_json: JsonOption = False) -> None:
+def source_list(as_json: JsonOpt = False) -> None:
     """List the registered sources as their latest versions have them."""
     with opened_store() as store:
         sources = store.sources()
     if as_json:
-        _print_json(
+        print_json(
             [
                 {"id": s.id, "name": s.name, "trust": s.trust, "allowed": list(s.allowed)}
                 for s in sources
@@ -196,7 +188,7 @@ def ingest(
             help="A TOML column mapping for a foreign export.", exists=True, dir_okay=False
         ),
     ] = None,
-    as_json: JsonOption = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Record event files in the store, in atomic batches. Rows that cannot be recorded go
     to FILE.quarantine.ndjson with their line and reason; running a file again adds nothing
@@ -232,18 +224,18 @@ def ingest(
             if not as_json:
                 _render_summary(summary)
     if as_json:
-        _print_json([s.as_dict() for s in summaries])
+        print_json([s.as_dict() for s in summaries])
     if any(s.quarantined for s in summaries):
         raise typer.Exit(1)
 
 
 @pending_app.command("list")
-def pending_list(as_json: JsonOption = False) -> None:
+def pending_list(as_json: JsonOpt = False) -> None:
     """Pending events no second source has corroborated and no reviewer has decided."""
     with opened_store() as store, reported():
         rows = awaiting_review(store)
     if as_json:
-        _print_json(rows.to_dicts())
+        print_json(rows.to_dicts())
         return
     table = Table(*rows.columns, title=f"{rows.height} event(s) awaiting review")
     for row in rows.iter_rows():
@@ -290,7 +282,7 @@ def pending_reject(
 
 
 @app.command()
-def verify(as_json: JsonOption = False) -> None:
+def verify(as_json: JsonOpt = False) -> None:
     """Recheck the hash chain and recompute every cached entry and standing from the facts;
     print the head hash. Exit 1 on any difference."""
     with opened_store() as store, reported():
@@ -305,7 +297,7 @@ def verify(as_json: JsonOption = False) -> None:
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
     if as_json:
-        _print_json(
+        print_json(
             {
                 "head": {"seq": head.seq, "hash": head.hash},
                 "events": count,
@@ -332,7 +324,7 @@ def verify(as_json: JsonOption = False) -> None:
 
 
 @app.command("recompute")
-def recompute_command(as_json: JsonOption = False) -> None:
+def recompute_command(as_json: JsonOpt = False) -> None:
     """Re-derive every subject's entries and standings from the facts under the published
     rulebooks (run it after publishing one); print how many changed score and grade."""
     with opened_store() as store, reported(), progress_bar() as bar:
@@ -343,7 +335,7 @@ def recompute_command(as_json: JsonOption = False) -> None:
             progress=lambda d, t: bar.update(task, completed=d, total=t),
         )
     if as_json:
-        _print_json([c.as_dict() for c in changes])
+        print_json([c.as_dict() for c in changes])
         return
     table = Table("scheme", "subjects", "score changed", "grade changed", "new", "gone")
     for c in changes:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, reported
+from socialcredit.cli.options import AsOfOpt, JsonOpt, SubjectArg
 from socialcredit.errors import UnknownRecordError
 from socialcredit.services.reading import SubjectRecord
 from socialcredit.services.record import ledger_of
@@ -22,15 +23,9 @@ from socialcredit.services.statements import (
 
 __all__ = ["explain", "score"]
 
-SubjectArg = Annotated[str, typer.Argument(help="The subject's identifier.")]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(help="A date (end of that day) or a datetime with offset; default: now."),
-]
 SchemeOpt = Annotated[
     str | None, typer.Option("--rulebook", help="Only this scheme (a published rulebook id).")
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _read(subject: str, as_of: str | None, scheme: str | None) -> SubjectRecord:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime
 from typing import Annotated
@@ -12,6 +11,7 @@ from rich.table import Table
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, fail, opened_store, out, parse_as_of, reported
+from socialcredit.cli.options import AtOpt, JsonOpt, SubjectArg, print_json
 from socialcredit.services.consent import SchemeConsent, consent_of, give_consent, withdraw_consent
 from socialcredit.services.outbox import (
     email_of,
@@ -51,22 +51,9 @@ app.add_typer(repair_app, name="repair")
 app.add_typer(contact_app, name="contact")
 app.add_typer(outbox_app, name="outbox")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-SubjectArg = Annotated[str, typer.Argument(help="The subject's identifier.")]
-AtOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help="When it happened (a datetime with offset), for importing history; default: now.",
-    ),
-]
 RulebookOpt = Annotated[str, typer.Option("--rulebook", help="The opt-in scheme's rulebook id.")]
 AppArg = Annotated[str, typer.Argument(help="The application's ref (R-...).")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who acts (recorded).")]
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def _moment(store: Store, text: str | None) -> datetime:
@@ -95,7 +82,7 @@ def _consent(subject: str, rulebook: str, at: str | None, give: bool, as_json: b
         moment = now if at is None else _moment(store, at)
         found = act(store, subject, rulebook, at=moment, recorded_at=now)
     if as_json:
-        _print_json(found.as_dict())
+        print_json(found.as_dict())
     else:
         _show_consent(found)
 
@@ -130,7 +117,7 @@ def consent_show(
     with opened_store() as store, reported():
         found = consent_of(store, subject, _moment(store, as_of))
     if as_json:
-        _print_json([c.as_dict() for c in found])
+        print_json([c.as_dict() for c in found])
         return
     if not found:
         out.print("no opt-in scheme is published")
@@ -161,7 +148,7 @@ def _show_repair(app_: RepairApplication, now: datetime) -> None:
 
 def _report(app_: RepairApplication, now: datetime, as_json: bool) -> None:
     if as_json:
-        _print_json(app_.as_dict(now))
+        print_json(app_.as_dict(now))
     else:
         _show_repair(app_, now)
 
@@ -239,7 +226,7 @@ def repair_show(subject: SubjectArg, as_json: JsonOpt = False) -> None:
         now = bootstrap.clock()
         found = repair_applications(store, [subject])
     if as_json:
-        _print_json([a.as_dict(now) for a in found])
+        print_json([a.as_dict(now) for a in found])
         return
     if not found:
         out.print(f"{subject} has no repair application")
@@ -268,7 +255,7 @@ def contact_show(subject: SubjectArg, as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         address = email_of(store, subject, bootstrap.clock())
     if as_json:
-        _print_json({"subject": subject, "email": address})
+        print_json({"subject": subject, "email": address})
     else:
         out.print(f"{subject}: {address or 'no email address'}", highlight=False)
 
@@ -289,7 +276,7 @@ def outbox_send(
         sent = send_email_notices(store, moment, smtp=settings)
         waiting = pending_email(store).height
     if as_json:
-        _print_json({"now": moment.isoformat(), "sent": sent, "not_emailed": waiting})
+        print_json({"now": moment.isoformat(), "sent": sent, "not_emailed": waiting})
     else:
         out.print(
             f"{sent} notice(s) emailed; {waiting} not emailed (failed, to be tried again, or "
@@ -304,7 +291,7 @@ def outbox_show(subject: SubjectArg, as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         found = notices_of(store, subject)
     if as_json:
-        _print_json(found)
+        print_json(found)
         return
     table = Table("served", "notice", "ref", "deliveries", title=f"notices for {subject}")
     for notice in found:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Annotated
 
@@ -11,6 +10,7 @@ from rich.table import Table
 
 from socialcredit import bootstrap
 from socialcredit.cli.app import app, opened_store, out, reported
+from socialcredit.cli.options import JsonOpt, print_json
 from socialcredit.services.tokens import (
     ROLES,
     issue_token,
@@ -26,12 +26,6 @@ token_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(token_app, name="token")
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def _print_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False))
 
 
 @token_app.command("create")
@@ -56,7 +50,7 @@ def token_create(
             created_at=bootstrap.clock(),
         )
     if as_json:
-        _print_json({**token_view(issued.token), "token": issued.bearer})
+        print_json({**token_view(issued.token), "token": issued.bearer})
         return
     out.print(f"token {issued.token.id} for {role} {principal}:", highlight=False)
     print(issued.bearer)
@@ -69,7 +63,7 @@ def token_list(as_json: JsonOpt = False) -> None:
     with opened_store() as store, reported():
         rows = [token_view(t) for t in list_tokens(store)]
     if as_json:
-        _print_json(rows)
+        print_json(rows)
         return
     table = Table("id", "role", "principal", "created", "revoked")
     for row in rows:
@@ -90,7 +84,7 @@ def token_revoke(
     with opened_store() as store, reported():
         revoked = revoke_token(store, token_id, reason=reason, revoked_at=now)
     if as_json:
-        _print_json(token_view(revoked))
+        print_json(token_view(revoked))
         return
     assert revoked.revoked_at is not None
     word = "revoked" if revoked.revoked_at == now else "already revoked at"
