@@ -212,10 +212,9 @@ def eligibility_from_store(store: Store, as_of: datetime) -> EligibilityTable:
         s.id: cached.filter((pl.col("scheme") == s.id) & pl.col("scored"))["subject"].to_list()
         for s in schemes
     }
-    triggers = sorted({t for s in schemes for g in s.plan.segments for d in g.lists for t in d.on})
     rows = [
         (found.subject, found.definition.id, found.definition.domain)
-        for found in listings_for(store, schemes, listed_subjects(store, triggers), as_of)
+        for found in listings_for(store, schemes, listed_subjects(store, schemes), as_of)
         if found.listing.in_effect_at(wall_clock(as_of, found.scheme.plan.timezone))
     ]
     listed = pl.DataFrame(

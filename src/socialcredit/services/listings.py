@@ -33,7 +33,7 @@ from socialcredit.domain.identifiers import birth_date, is_resident_id
 from socialcredit.domain.listing import Listing, ListRule, Trigger, listing_history
 from socialcredit.ingest.events import parse_times
 from socialcredit.rules.model import ListDef
-from socialcredit.rules.plan import VOID
+from socialcredit.rules.plan import VOID, Segment
 from socialcredit.services.derive import considered, counting_events
 from socialcredit.services.disputes import settle
 from socialcredit.services.schemes import Scheme
@@ -151,9 +151,8 @@ def _action_fact(kind: str, seq: int, data: dict[str, Any], at: datetime) -> Lis
     return Correction(name, at, reasons=str(data.get("reasons", "")))
 
 
-def _actions(store: Store, subjects: Sequence[str], timezone: str) -> dict[str, list[ListingFact]]:
-    """The listing case actions of these subjects by listing ref, as domain facts."""
-    rows = store.case_actions_for(subjects).filter(pl.col("kind").is_in(LISTING_ACTIONS))
+def _actions(rows: pl.DataFrame, timezone: str) -> dict[str, list[ListingFact]]:
+    """Listing case actions (stored rows) by listing ref, as domain facts."""
     found: dict[str, list[ListingFact]] = {}
     for seq, kind, ref, data, at in rows.select("seq", "kind", "ref", "data", "at").iter_rows():
         when = wall_clock(datetime.fromisoformat(at), timezone)
@@ -183,9 +182,14 @@ def _facts_from_events(
     return facts
 
 
-def listed_subjects(store: Store, trigger_types: Sequence[str]) -> list[str]:
-    """Subjects with an event of one of these types (those a list may hold), by a scan of
-    the log a chunk at a time."""
+def _trigger_types(plan_segments: Iterable[Segment]) -> list[str]:
+    return sorted({t for segment in plan_segments for d in segment.lists for t in d.on})
+
+
+def listed_subjects(store: Store, schemes: Iterable[Scheme]) -> list[str]:
+    """Subjects with an event that proposes a listing under one of these schemes (those a
+    list may hold), by a scan of the log a chunk at a time."""
+    trigger_types = _trigger_types(g for s in schemes for g in s.plan.segments)
     head = store.head().seq
     found: set[str] = set()
     for first in range(1, head + 1, 500_000):
@@ -211,22 +215,23 @@ def listings_for(
         schemes = list(schemes)
         stored = settle(store, schemes, store.events_for(subjects), as_of)
     found: list[SubjectListing] = []
+    acted = store.case_actions_for(subjects).filter(pl.col("kind").is_in(LISTING_ACTIONS))
     for scheme in schemes:
         plan = scheme.plan
         events = _events(stored, scheme)
-        actions = _actions(store, subjects, plan.timezone)
+        actions = _actions(acted, plan.timezone)
         local_as_of = wall_clock(as_of, plan.timezone)
-        triggers = {t for segment in plan.segments for d in segment.lists for t in d.on}
-        proposing = events.filter(pl.col("type").is_in(sorted(triggers))).sort("seq")
+        triggers = _trigger_types(plan.segments)
+        proposing = events.filter(pl.col("type").is_in(triggers)).sort("seq")
         for seq, source, id, subject, type_, at, case in proposing.select(
             "seq", "source", "id", "subject", "type", "at", "case"
         ).iter_rows():
             segment = plan.segment_at(at.date())
             if segment is None:
                 continue
+            mine = events.filter(pl.col("subject") == subject)
             for definition in (d for d in segment.lists if type_ in d.on):
                 ref = listing_ref(seq, definition.id)
-                mine = events.filter(pl.col("subject") == subject)
                 facts = [
                     *_facts_from_events(mine, definition, case, at),
                     *actions.get(ref, []),

@@ -90,9 +90,8 @@ def tick(
 ) -> Ticked:
     """Serve every notice that is due as of `now` and tend every dispute; idempotent."""
     schemes = schemes_of(published_catalog(store))
-    triggers = sorted({t for s in schemes for g in s.plan.segments for d in g.lists for t in d.on})
     done = Ticked(now)
-    subjects = listed_subjects(store, triggers)
+    subjects = listed_subjects(store, schemes)
     for start in range(0, len(subjects), CHUNK_SUBJECTS):
         chunk = subjects[start : start + CHUNK_SUBJECTS]
         due = [
