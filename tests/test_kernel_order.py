@@ -20,7 +20,7 @@ def test_order_is_subject_then_rule_then_time_then_row(rows: int, subjects: int)
     h = rng.integers(0, subjects, rows).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     rule = rng.integers(0, 4, rows).astype(np.int64)
     t = rng.integers(0, 50, rows).astype(np.int64)
-    position, code, distinct = ordered(h, h, rule, t, bucket_bits(rows))
+    position, code, distinct, _, _ = ordered(h, h, rule, t, bucket_bits(rows))
     expected = np.lexsort((np.arange(rows), t, rule, h))
     assert distinct
     assert position.tolist() == expected.tolist()

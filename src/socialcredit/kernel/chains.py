@@ -34,20 +34,20 @@ F64 = npt.NDArray[np.float64]
 
 
 def running_totals(prepared: Prepared, table: RuleTable) -> tuple[F64, F64]:
-    """For rows of cumulative rules: the field, and its sum over the subject's earlier rows."""
-    amount = pl.lit(None, dtype=pl.Float64)
+    """Per position of a cumulative rule: its field, and the field's sum over the subject's
+    earlier positions of the same rule (NaN elsewhere)."""
     cumulative = np.zeros(max(table.rule_of.size, 1), np.bool_)
+    amount = np.zeros(prepared.order.size)
     for key in table.keys_where(Cumulative):
         points = table.rules[key].points
         assert isinstance(points, Cumulative)
         cumulative[key] = True
-        amount = pl.when(pl.col("_key") == key).then(pl.col(points.field)).otherwise(amount)
-    values = prepared.events.select(amount.fill_null(0.0)).to_series().to_numpy()
-    is_cumulative = np.zeros(prepared.key.size, np.bool_)
-    live = prepared.key >= 0
-    is_cumulative[live] = cumulative[prepared.key[live]]
-    before = running(prepared.order, prepared.code, prepared.rule, values, is_cumulative)
-    return values, before
+        rows = np.flatnonzero(prepared.key == key)
+        values = prepared.events.get_column(points.field).gather(rows).fill_null(0.0)
+        amount[prepared.position[rows]] = values.to_numpy()
+    is_cumulative = cumulative[prepared.sorted_key]
+    before = running(prepared.code, prepared.sorted_rule, amount, is_cumulative)
+    return amount, before
 
 
 def _shifted(offsets: list[str], first: int, last: int) -> I64:
@@ -85,57 +85,48 @@ def _validity(table: RuleTable, index: dict[str, int]) -> tuple[I64, I64, F64, I
 
 
 def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int]) -> I64:
-    """The validity offset chosen by a field's value, on the rows of such rules only."""
-    found = np.full(prepared.key.size, -1, np.int64)
+    """Per position, the validity offset chosen by a field's value (rules that have one)."""
+    found = np.full(prepared.order.size, -1, np.int64)
     for key, rule in table.rules.items():
         v = rule.validity
         if isinstance(v, ByField):
             rows = np.flatnonzero(prepared.key == key)
             lookup = {value: index[d.polars_offset] for value, d in v.values.items()}
             values = prepared.events.get_column(v.field).gather(rows)
-            found[rows] = values.replace_strict(lookup, default=-1, return_dtype=pl.Int64)
+            chosen = values.replace_strict(lookup, default=-1, return_dtype=pl.Int64)
+            found[prepared.position[rows]] = chosen.to_numpy()
     return found
 
 
-def _periods(prepared: Prepared, table: RuleTable) -> I64:
-    monthly = np.zeros(max(table.rule_of.size, 1), np.bool_)
-    for key, rule in table.rules.items():
-        monthly[key] = rule.cap is not None and rule.cap.period == "month"
-    t = pl.Series(prepared.t).cast(pl.Datetime("us"))
-    year, month = t.dt.year().cast(pl.Int64).to_numpy(), t.dt.month().cast(pl.Int64).to_numpy()
-    live = prepared.key >= 0
-    by_month = np.zeros(prepared.key.size, np.bool_)
-    by_month[live] = monthly[prepared.key[live]]
-    return np.asarray(year * 100 + np.where(by_month, month, 0), np.int64)
-
-
 def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64) -> Chains:
-    """Applied points, doubled, capped and validity end (NEVER for none) of every row."""
+    """Applied points, doubled, capped and validity end (NEVER for none) of every position;
+    `base`, `status` and `ended` are per position too."""
     size = max(table.rule_of.size, 1)
     repeat = np.zeros(size, np.bool_)
     cap = np.full(size, -1, np.int64)
+    monthly = np.zeros(size, np.bool_)
     for key, rule in table.rules.items():
         repeat[key] = rule.repeat
         cap[key] = rule.cap.most if rule.cap else -1
+        monthly[key] = rule.cap is not None and rule.cap.period == "month"
     offsets = offsets_in(table)
     index = {offset: i for i, offset in enumerate(offsets)}
-    live_t = prepared.t[prepared.order]
+    live_t = prepared.sorted_t
     first = int(live_t.min() // DAY) if live_t.size else 0
     last = int(live_t.max() // DAY) if live_t.size else 0
     kind, offset, bounds, band_offsets = _validity(table, index)
     return combine(
-        prepared.order,
         prepared.code,
-        prepared.rule,
-        prepared.key,
-        prepared.t,
+        prepared.sorted_rule,
+        prepared.sorted_key,
+        prepared.sorted_t,
         base,
         status,
         ended,
-        _periods(prepared, table),
         _field_offsets(prepared, table, index),
         repeat,
         cap,
+        monthly,
         kind,
         offset,
         bounds,

@@ -18,7 +18,7 @@ from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.kernel.chains import chains, running_totals
 from socialcredit.kernel.frames import Prepared, prepare_events
 from socialcredit.kernel.identity import adult_from, resident_birth_date
-from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
+from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED, to_rows
 from socialcredit.kernel.tables import (
     RuleTable,
     add_offset,
@@ -40,71 +40,73 @@ from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
 
-STATUS = {COUNTED: "counted", MINOR: "minor", SUPERSEDED: "superseded"}
+STATUS = pl.Series(["counted", "minor", "superseded"])  # by COUNTED, MINOR, SUPERSEDED
 MOMENT = pl.Datetime("us")
 
 I64 = npt.NDArray[np.int64]
 
 
 def _base(prepared: Prepared, table: RuleTable) -> I64:
-    """Base points of every row with a rule (0 elsewhere): fixed points by lookup, each other
-    kind by its expression over the rows of its rules only, cumulative tiers from running sums.
-    """
-    key = prepared.key
-    base = np.where(key >= 0, table.array("fixed_points")[np.maximum(key, 0)], 0)
+    """Base points per position: fixed points by lookup, each other kind by its expression
+    over the rows of its rules only, cumulative tiers from running sums."""
+    key = prepared.sorted_key
+    base = table.array("fixed_points")[key] if key.size else np.zeros(0, np.int64)
     by_points: dict[str, list[int]] = {}
     for k, rule in table.rules.items():
         if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
             by_points.setdefault(repr(rule.points), []).append(k)
     for keys in by_points.values():
-        rows = np.flatnonzero(np.isin(key, keys))
+        rows = np.flatnonzero(np.isin(prepared.key, keys))
         if rows.size:
             rule = table.rules[keys[0]]
             assert isinstance(rule.points, PerUnit | Bands | Lookup | Progressive)
             values = prepared.events.select(rule.points.field).gather(rows)
-            base[rows] = values.select(base_points(rule).fill_null(0)).to_series()
+            points = values.select(base_points(rule).fill_null(0)).to_series()
+            base[prepared.position[rows]] = points.to_numpy()
     cumulative = table.keys_where(Cumulative)
     if cumulative:
         amount, before = running_totals(prepared, table)
         for k in cumulative:
             tiers = table.rules[k].points
             assert isinstance(tiers, Cumulative)
-            rows = np.flatnonzero(key == k)
-            sums = pl.DataFrame({"before": before[rows], "after": before[rows] + amount[rows]})
+            at = np.flatnonzero(key == k)
+            sums = pl.DataFrame({"before": before[at], "after": before[at] + amount[at]})
             rise = tier_total(tiers.tiers, pl.col("after")) - tier_total(
                 tiers.tiers, pl.col("before")
             )
-            base[rows] = sums.select(rise).to_series()
+            base[at] = sums.select(rise).to_series().to_numpy()
     return np.asarray(base, np.int64)
 
 
 def _adult_days(prepared: Prepared, plan: Plan) -> I64:
-    """Per row with a rule, the local day (days since 1970) its subject turns 18; a day far
-    in the past where the birth date is unknown."""
+    """Per subject code, the local day (days since 1970) the subject turns 18; a day far in
+    the past where the birth date is unknown."""
     unknown = np.iinfo(np.int32).min
-    events = prepared.events
-    if "birth_date" in events.columns:
-        adult = events.select(adult_from(pl.col("birth_date"), ADULT_AGE).cast(pl.Int32))
-        return np.asarray(adult.to_series().fill_null(unknown).to_numpy(), np.int64)
-    days = np.full(events.height, unknown, np.int64)
-    if "person" not in plan.latest.subjects or prepared.order.size == 0:
-        return days
-    # Once per subject: the first row of each subject in processing order.
     code = prepared.code
+    subjects = int(code[-1]) + 1 if code.size else 0
+    events = prepared.events
+    if subjects == 0 or (
+        "birth_date" not in events.columns and "person" not in plan.latest.subjects
+    ):
+        return np.full(subjects, unknown, np.int64)
+    # The first row of each subject in processing order speaks for the subject.
     first = prepared.order[np.flatnonzero(np.r_[True, code[1:] != code[:-1]])]
-    people = events.get_column("subject").gather(first).to_frame()
-    adult = people.select(adult_from(resident_birth_date(pl.col("subject")), ADULT_AGE))
-    by_code = adult.to_series().cast(pl.Int32).fill_null(unknown).to_numpy()
-    days[prepared.order] = by_code[code]
-    return days
+    if "birth_date" in events.columns:
+        born = events.get_column("birth_date").gather(first).to_frame()
+        adult = born.select(adult_from(pl.col("birth_date"), ADULT_AGE))
+    else:
+        people = events.get_column("subject").gather(first).to_frame()
+        adult = people.select(adult_from(resident_birth_date(pl.col("subject")), ADULT_AGE))
+    days = adult.to_series().cast(pl.Int32).fill_null(unknown).to_numpy()
+    return np.asarray(days, np.int64)
 
 
 def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
-    """COUNTED, or MINOR for a negative rule's event before the subject turned 18."""
+    """Per position: COUNTED, or MINOR for a negative rule's event before the subject turned
+    18."""
     negative = table.array("negative").astype(np.bool_)
-    key = prepared.key
-    minor = (key >= 0) & negative[np.maximum(key, 0)]
-    minor &= prepared.t // DAY < _adult_days(prepared, plan)
+    minor = negative[prepared.sorted_key]
+    minor &= prepared.sorted_t // DAY < _adult_days(prepared, plan)[prepared.code]
     return np.where(minor, MINOR, COUNTED).astype(np.int64)
 
 
@@ -123,20 +125,25 @@ def _resolve_acts(
     prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64, ender: I64
 ) -> None:
     """One act, one entry: later reports of an act supersede only if they outrank. Sets
-    `status`, `ended` (local time) and `ender` (the ending row) in place."""
+    `status`, `ended` (local time) and `ender` (the ending row), all per position, in place."""
     has_act = prepared.events.get_column("act").is_not_null().to_numpy()
-    rows = np.flatnonzero(has_act & (prepared.key >= 0) & (status == COUNTED))
+    rows = np.flatnonzero(has_act & (prepared.key >= 0))
+    at = prepared.position[rows]
+    counted = status[at] == COUNTED
+    rows, at = rows[counted], at[counted]
     if rows.size == 0:
         return
     group = ("_subject", "act")
     acts = (
-        prepared.events.select("act", "source", "id", "_key")
+        prepared.events.select("act", "source", "id")
         .gather(rows)
         .with_columns(
+            _key=prepared.key[rows],
             _row=rows,
-            _subject=prepared.subject_code[rows],
+            _at=at,
+            _subject=prepared.code[at],
             _t=prepared.t[rows],
-            _base=base[rows],
+            _base=base[at],
         )
         .sort("_subject", "act", "_t", "source", "id")
         .with_columns(_rank=_rank(table))
@@ -150,14 +157,14 @@ def _resolve_acts(
         _until=pl.col("_t").shift(-1).over(group), _by=pl.col("_row").shift(-1).over(group)
     )
     leaders = leaders.filter(pl.col("_by").is_not_null())
-    at = leaders.get_column("_row").to_numpy()
-    ended[at] = leaders.get_column("_until").to_numpy()
-    ender[at] = leaders.get_column("_by").to_numpy()
+    where = leaders.get_column("_at").to_numpy()
+    ended[where] = leaders.get_column("_until").to_numpy()
+    ender[where] = leaders.get_column("_by").to_numpy()
     followers = acts.filter(~pl.col("_lead"))
-    at = followers.get_column("_row").to_numpy()
-    status[at] = SUPERSEDED
-    ended[at] = followers.get_column("_t").to_numpy()
-    ender[at] = followers.get_column("_holder").to_numpy()
+    where = followers.get_column("_at").to_numpy()
+    status[where] = SUPERSEDED
+    ended[where] = followers.get_column("_t").to_numpy()
+    ender[where] = followers.get_column("_holder").to_numpy()
 
 
 def _match_value(table: RuleTable) -> pl.Expr:
@@ -176,15 +183,14 @@ def _repairs(
 ) -> pl.DataFrame:
     """A repair event ends every counted direct grade of its rule that still counts at its
     time (and matches); it adds its own entry once per rule it repaired. Sets `ended` and
-    `ender` of the grades it ends in place; returns the repair entries."""
+    `ender` (per position) of the grades it ends in place; returns the repair entries."""
     if table.repairs.is_empty():
         return pl.DataFrame()
     repair_types = [table.types[t] for t in table.repairs.get_column("type").unique()]
     repairing = np.isin(prepared.type_code, repair_types) & (prepared.seg >= 0)
     events = np.flatnonzero(repairing & ~prepared.withdrawn)
     is_grade = (table.frame.get_column("kind") == "grade").to_numpy()
-    key = prepared.key
-    grades = np.flatnonzero((key >= 0) & is_grade[np.maximum(key, 0)] & (status == COUNTED))
+    grades = np.flatnonzero(is_grade[prepared.sorted_key] & (status == COUNTED))
     if events.size == 0 or grades.size == 0:
         return pl.DataFrame()
     repairs = (
@@ -193,13 +199,14 @@ def _repairs(
         .join(table.repairs, on=["seg", "type"], how="inner")
     )
     end = np.minimum(until[grades], ended[grades])
-    held = prepared.events.gather(grades).with_columns(
-        _row=grades, _t=prepared.t[grades], _end=end, rule=table.by_key("rule", pl.col("_key"))
+    rows = prepared.order[grades]
+    held = prepared.events.gather(rows).with_columns(
+        _at=grades, _t=prepared.t[rows], _end=end, rule=table.values("rule", prepared.key[rows])
     )
     pairs = held.select(
         "subject",
         "rule",
-        _grade=pl.col("_row"),
+        _grade=pl.col("_at"),
         _from=pl.col("_t"),
         _end="_end",
         _mine=_match_value(table),
@@ -272,31 +279,38 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     applied, doubled, capped, until = chains(prepared, table, base, status, ended)
     repairs = _repairs(prepared, table, status, until, ended, ender)
     live = prepared.key >= 0
-    ending = np.flatnonzero(ender >= 0)
-    ended_by = pl.repeat(None, base.size, dtype=pl.String, eager=True).scatter(
-        ending, prepared.events.get_column("id").gather(ender[ending])
+    packed = np.empty((base.size, 4), np.int64)
+    packed[:, 0] = status | (doubled.astype(np.int64) << 2) | (capped.astype(np.int64) << 3)
+    packed[:, 1], packed[:, 2], packed[:, 3] = base, applied, until
+    record = to_rows(prepared.position[live], packed)
+    status, base, applied, until = record[:, 0] & 3, record[:, 1], record[:, 2], record[:, 3]
+    # Few entries were ended early (acts, repairs): those are moved on their own.
+    early = np.flatnonzero(ender >= 0)
+    at = (np.cumsum(live) - 1)[prepared.order[early]]
+    ended_at = np.full(status.size, NEVER, np.int64)
+    ended_at[at] = ended[early]
+    ended_by = pl.repeat(None, status.size, dtype=pl.String, eager=True).scatter(
+        at, prepared.events.get_column("id").gather(ender[early])
     )
+    keys = prepared.key[live]
     computed = pl.DataFrame(
         {
-            "_key": prepared.key,
-            "status": status,
+            **{c: table.values(c, keys) for c in ("rule", "rulebook", "kind", "grade")},
+            "status": STATUS.gather(status),
             "base_points": base,
             "applied_points": applied,
-            "doubled": doubled,
-            "capped": capped,
-            "valid_from": pl.Series(prepared.t).cast(MOMENT),
+            "doubled": record[:, 0] & 4 == 4,
+            "capped": record[:, 0] & 8 == 8,
+            "valid_from": pl.Series(prepared.t[live]).cast(MOMENT),
             "valid_until": _moment(until),
-            "ended_at": _moment(ended),
+            "ended_at": _moment(ended_at),
             "ended_by": ended_by,
         }
     )
     frame = (
         prepared.events.select("subject", "source", "type", event_id="id")
-        .hstack(computed)
         .filter(pl.Series(live))
+        .hstack(computed)
     )
-    frame = frame.with_columns(
-        *(table.by_key(c, pl.col("_key")).alias(c) for c in ("rule", "rulebook", "kind", "grade")),
-        status=pl.col("status").replace_strict(STATUS, return_dtype=pl.String),
-    ).select(ENTRY_COLUMNS)
+    frame = frame.select(ENTRY_COLUMNS)
     return pl.concat([frame, repairs], how="vertical") if repairs.height else frame

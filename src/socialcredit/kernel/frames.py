@@ -18,15 +18,18 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from socialcredit.kernel.order import bucket_bits, ordered, tied
+from socialcredit.kernel.order import Order, bucket_bits, ordered, tied
+from socialcredit.kernel.scan import DAY
 from socialcredit.kernel.tables import RuleTable
 from socialcredit.rules.plan import VOID, Plan
 
-__all__ = ["REQUIRED", "Prepared", "local_time", "prepare_events"]
+__all__ = ["REQUIRED", "Prepared", "local_time", "prepare_events", "subject_hashes"]
 
 REQUIRED = ("id", "source", "subject", "type", "occurred_at")
 # Seeds of the two independent subject hashes (any fixed pair will do).
 _SEEDS = (0x5EED, 0xC0FFEE)
+_HOUR = 3_600_000_000
+_MOST_HOURS = 24 * 366 * 200  # a span of hours worth checking one by one
 
 I64 = npt.NDArray[np.int64]
 
@@ -36,15 +39,21 @@ def local_time(moment: pl.Expr, timezone: str) -> pl.Expr:
     return moment.dt.convert_time_zone(timezone).dt.replace_time_zone(None).dt.cast_time_unit("us")
 
 
+def subject_hashes(subject: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Two independent 64-bit hashes of subject identifiers (stable within one process)."""
+    return subject.hash(_SEEDS[0]), subject.hash(_SEEDS[1])
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The input (plus the fields the plan reads) and what the kernel computes on.
 
-    `withdrawn` marks rows a void took back. `key` is each row's rule key (-1: no rule, a
-    void, or withdrawn) and `rule` the code of that
-    rule's id, shared by its versions; `order` the rows with a
-    rule in processing order (subject, rule, local time, source, id); `code` the subject code
-    of each position of `order`, and `subject_code` the same per row (-1 for rows not in it).
+    Per row, in input order: `t` (local time), `seg`, `type_code`, `withdrawn` (a void took
+    it back), `key` (the rule key; -1: no rule, a void, or withdrawn), `rule` (the code of
+    that rule's id, shared by its versions) and `position` (the row's place in the processing
+    order, -1 for rows without a rule). Per position of the processing order (subject, rule,
+    local time, source, id): `order` (the row), `code` (the subject's code, 0, 1, ...),
+    `sorted_key`, `sorted_rule` and `sorted_t`.
     """
 
     events: pl.DataFrame
@@ -54,9 +63,12 @@ class Prepared:
     withdrawn: npt.NDArray[np.bool_]
     key: I64
     rule: I64
+    position: I64
     order: I64
     code: I64
-    subject_code: I64
+    sorted_key: I64
+    sorted_rule: I64
+    sorted_t: I64
 
 
 def _check(events: pl.DataFrame) -> None:
@@ -71,19 +83,45 @@ def _check(events: pl.DataFrame) -> None:
 def _with_fields(events: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     wanted: dict[str, pl.DataType] = dict.fromkeys(table.numeric_fields(), pl.Float64())
     wanted.update(dict.fromkeys([*table.text_fields(), "act", "target"], pl.String()))
-    return events.with_columns(
+    events = events.with_columns(
         (pl.col(name).cast(dtype) if name in events.columns else pl.lit(None, dtype=dtype)).alias(
             name
         )
         for name, dtype in wanted.items()
     )
+    # Columns cut into different chunks make every later select realign the whole frame.
+    return events if len(set(events.n_chunks("all"))) == 1 else events.rechunk()
 
 
-def _segment(day: pl.Expr, table: RuleTable) -> pl.Expr:
-    index = pl.lit(-1, dtype=pl.Int64)
-    for i, start in enumerate(table.starts):
-        index = pl.when(day >= pl.lit(start)).then(pl.lit(i, dtype=pl.Int64)).otherwise(index)
-    return index
+def _local_microseconds(events: pl.DataFrame, timezone: str) -> I64:
+    """Each row's local wall-clock time in microseconds since 1970.
+
+    Where the zone's offset is the same at every hour of the data's span (China's has been
+    since 1991), that offset is added to the UTC instants, which costs nothing; otherwise
+    Polars converts row by row.
+    """
+    moment = events.get_column("occurred_at").dt.cast_time_unit("us")
+    if moment.null_count() == 0 and moment.len() > 0:
+        utc = moment.to_physical().to_numpy()
+        first, last = int(utc.min()) // _HOUR, int(utc.max()) // _HOUR + 1
+        if last - first <= _MOST_HOURS:
+            grid = pl.Series(np.arange(first, last + 1, dtype=np.int64) * _HOUR)
+            shifted = (
+                grid.cast(pl.Datetime("us", "UTC"))
+                .to_frame("g")
+                .select(local_time(pl.col("g"), timezone).cast(pl.Int64))
+            )
+            offsets = shifted.to_series().to_numpy() - grid.to_numpy()
+            if (offsets == offsets[0]).all():
+                return np.asarray(utc + offsets[0], np.int64)
+    local = events.select(local_time(pl.col("occurred_at"), timezone).cast(pl.Int64))
+    return np.asarray(local.to_series().to_numpy(), np.int64)
+
+
+def _segments(t: I64, table: RuleTable) -> I64:
+    """The index of the plan segment in force on each row's local day (-1: before all)."""
+    starts = pl.Series(table.starts, dtype=pl.Date).cast(pl.Int64).to_numpy()
+    return np.searchsorted(starts, t // DAY, side="right").astype(np.int64) - 1
 
 
 def _voided(events: pl.DataFrame) -> I64:
@@ -98,22 +136,23 @@ def _voided(events: pl.DataFrame) -> I64:
     return hit.to_numpy().astype(np.int64)
 
 
-def _order(events: pl.DataFrame, live: I64, rule: I64, t: I64) -> tuple[I64, I64]:
+def _order(events: pl.DataFrame, live: I64, rule: I64, t: I64) -> Order:
     column = events.get_column("subject")
-    if live.size < events.height:
-        column = column.gather(live)
-    h = column.hash(_SEEDS[0]).to_numpy()
-    check = column.hash(_SEEDS[1]).to_numpy()
-    position, code, distinct = ordered(h, check, rule, t, bucket_bits(live.size))
+    first, second = subject_hashes(pl.col("subject"))
+    hashes = events.select(first.alias("h"), second.alias("check"))
+    h = hashes.get_column("h").to_numpy()[live]
+    check = hashes.get_column("check").to_numpy()[live]
+    position, code, distinct, rules, times = ordered(h, check, rule, t, bucket_bits(live.size))
     if not distinct:  # two subjects share a 64-bit hash: fall back to exact codes
-        exact = column.cast(pl.Categorical).to_physical().cast(pl.UInt64).to_numpy()
-        position, code, distinct = ordered(exact, exact, rule, t, bucket_bits(live.size))
+        exact = column.gather(live).cast(pl.Categorical).to_physical().cast(pl.UInt64).to_numpy()
+        position, code, distinct, rules, times = ordered(
+            exact, exact, rule, t, bucket_bits(live.size)
+        )
     order = live[position]
-    ties = tied(position, code, rule, t)
+    ties = tied(code, rules, times)
     if ties.size:
-        at = position[ties]
-        order[ties] = _by_event_keys(events, order[ties], code[ties], rule[at], t[at])
-    return order, code
+        order[ties] = _by_event_keys(events, order[ties], code[ties], rules[ties], times[ties])
+    return order, code, distinct, rules, times
 
 
 def _by_event_keys(events: pl.DataFrame, rows: I64, code: I64, rule: I64, t: I64) -> I64:
@@ -131,15 +170,13 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     """Fields added; local time, segment and type and rule key per row; the processing order."""
     _check(events)
     events = _with_fields(events, table)
-    local = local_time(pl.col("occurred_at"), plan.timezone)
-    narrow = events.select(
-        t=local.cast(pl.Int64),
-        seg=_segment(local.dt.date(), table),
-        type=pl.col("type").replace_strict(table.types, default=-1, return_dtype=pl.Int64),
+    t = _local_microseconds(events, plan.timezone)
+    seg = _segments(t, table)
+    type_code = (
+        events.get_column("type")
+        .replace_strict(table.types, default=-1, return_dtype=pl.Int64)
+        .to_numpy()
     )
-    t = narrow.get_column("t").to_numpy()
-    seg = narrow.get_column("seg").to_numpy()
-    type_code = narrow.get_column("type").to_numpy()
     known = (seg >= 0) & (type_code >= 0)
     key = np.full(events.height, -1, np.int64)
     key[known] = table.key_of[seg[known], type_code[known]]
@@ -149,8 +186,21 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     live = np.flatnonzero(key >= 0)
     rule = np.full(events.height, -1, np.int64)
     rule[live] = table.rule_of[key[live]]
-    order, code = _order(events, live, rule[live], t[live])
-    subject_code = np.full(events.height, -1, np.int64)
-    subject_code[order] = code
-    events = events.with_columns(pl.Series("_key", key))
-    return Prepared(events, t, seg, type_code, withdrawn, key, rule, order, code, subject_code)
+    order, code, _, sorted_rule, sorted_t = _order(events, live, rule[live], t[live])
+    position = np.full(events.height, -1, np.int64)
+    position[order] = np.arange(order.size)
+    return Prepared(
+        events,
+        t,
+        seg,
+        type_code,
+        withdrawn,
+        key,
+        rule,
+        position,
+        order,
+        code,
+        key[order],
+        sorted_rule,
+        sorted_t,
+    )

@@ -6,14 +6,17 @@ Polars expressions, with no Python per-row work.
 
 from __future__ import annotations
 
+from functools import cache
+
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.identifiers import RESIDENT_ID_STRIP_CHARS
 
 __all__ = ["adult_from", "resident_birth_date"]
 
-# GB 11643 / ISO 7064 MOD 11-2: weights of positions 1-17 and the check character per remainder.
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# GB 11643 / ISO 7064 MOD 11-2: the check character per remainder of the weighted sum.
 _CHECK_CHARACTERS = "10X98765432"
 # Rust regex: `[0-9]` is ASCII only and `$` matches only at the very end.
 _SHAPE = r"^[0-9]{17}[0-9Xx]$"
@@ -36,15 +39,42 @@ def adult_from(birth: pl.Expr, age: int = 18) -> pl.Expr:
 
 
 def _expected_check_character(number: pl.Expr) -> pl.Expr:
-    # The 17 leading digits as one integer (< 10**17, fits Int64); digits by integer arithmetic.
+    # The 17 leading digits as one integer (< 10**17, fits Int64).
     body = number.str.slice(0, 17).str.to_integer(strict=False)
-    total = pl.lit(0, dtype=pl.Int64)
-    for position, weight in enumerate(_WEIGHTS):
-        digit = body // 10 ** (16 - position) % 10
-        total = total + digit * weight
-    return (total % 11).replace_strict(
+    remainder = body.map_batches(_weighted_sum_mod_11, return_dtype=pl.Int64)
+    return remainder.replace_strict(
         list(range(11)), list(_CHECK_CHARACTERS), return_dtype=pl.String
     )
+
+
+def _weighted_sum_mod_11(body: pl.Series) -> pl.Series:
+    """The MOD 11-2 weighted digit sum of each 17-digit body, modulo 11.
+
+    The weight of digit i (1-based) is 2**(18 - i) mod 11, so the body splits into chunks of
+    5, 6 and 6 digits whose own weighted sums come from tables: digit by digit in Polars,
+    the same sum costs 50 passes over the column.
+    """
+    five, six = _chunk_sums()
+    value = np.maximum(body.fill_null(0).to_numpy(), 0)  # a sign fails the shape check anyway
+    total = (
+        five[value // 10**12] * (2**12 % 11)
+        + six[value // 10**6 % 10**6] * (2**6 % 11)
+        + six[value % 10**6]
+    ) % 11
+    return pl.Series(body.name, total.astype(np.int64)).set(body.is_null(), None)
+
+
+@cache
+def _chunk_sums() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """For every chunk of 5 and of 6 digits, sum(d_j * 2**(len + 1 - j)) mod 11."""
+    tables = []
+    for width in (5, 6):
+        value = np.arange(10**width, dtype=np.int64)
+        total = np.zeros_like(value)
+        for j in range(1, width + 1):
+            total += value // 10 ** (width - j) % 10 * 2 ** (width + 1 - j)
+        tables.append(total % 11)
+    return tables[0], tables[1]
 
 
 def _calendar_date(yyyymmdd: pl.Expr) -> pl.Expr:

@@ -1,7 +1,7 @@
 """One pass over each (subject, rule) chain in time order: running sums, doubling, caps, ends.
 
-Rows are visited in the processing order of `kernel.order` (positions `order`, subject codes
-`code`); per-row inputs and outputs are indexed by row, so results land in input order.
+Every input and output is per position of the processing order of `kernel.order`, so each
+scan reads memory front to back; `to_rows` reads results back in row order once at the end.
 Entry states: COUNTED, MINOR (a negative rule at an event before 18), SUPERSEDED (by a
 higher-ranked report of the same act). NEVER marks a window with no end.
 """
@@ -13,7 +13,17 @@ import numpy.typing as npt
 
 from socialcredit.kernel.compiled import compiled
 
-__all__ = ["COUNTED", "DAY", "MINOR", "NEVER", "SUPERSEDED", "Chains", "combine", "running"]
+__all__ = [
+    "COUNTED",
+    "DAY",
+    "MINOR",
+    "NEVER",
+    "SUPERSEDED",
+    "Chains",
+    "combine",
+    "running",
+    "to_rows",
+]
 
 COUNTED, MINOR, SUPERSEDED = 0, 1, 2
 NEVER = np.iinfo(np.int64).max
@@ -29,19 +39,33 @@ Chains = tuple[I64, B, B, I64]
 
 
 @compiled
-def running(order: I64, code: I64, rule: I64, amount: F64, cumulative: B) -> F64:
-    """For each row of a cumulative rule, the sum of the field over the subject's earlier
-    rows of the same rule (NaN elsewhere)."""
+def running(code: I64, rule: I64, amount: F64, cumulative: B) -> F64:
+    """For each position of a cumulative rule, the sum of the field over the subject's
+    earlier positions of the same rule (NaN elsewhere)."""
     before = np.full(amount.shape[0], np.nan)
     total = 0.0
-    for j in range(order.shape[0]):
-        i = order[j]
-        if j == 0 or code[j] != code[j - 1] or rule[i] != rule[order[j - 1]]:
+    for j in range(code.shape[0]):
+        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
             total = 0.0
-        if cumulative[i]:
-            before[i] = total
-            total += amount[i]
+        if cumulative[j]:
+            before[j] = total
+            total += amount[j]
     return before
+
+
+@compiled
+def _month(t: int) -> int:
+    """year * 100 + month of a local time (microseconds since 1970), by the days-to-civil
+    algorithm of the proleptic Gregorian calendar."""
+    z = t // DAY + 719468
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return year * 100 + month
 
 
 @compiled
@@ -78,7 +102,6 @@ def _end(
 
 @compiled
 def combine(
-    order: I64,
     code: I64,
     rule: I64,
     key: I64,
@@ -86,10 +109,10 @@ def combine(
     base: I64,
     status: I64,
     ended: I64,
-    period: I64,
     field_offset: I64,
     repeat: B,
     cap: I64,
+    monthly: B,
     validity: I64,
     offset: I64,
     bounds: F64,
@@ -97,11 +120,11 @@ def combine(
     shifted: I64,
     first_day: int,
 ) -> Chains:
-    """Applied points, doubled, capped and validity end of every row, chain by chain.
+    """Applied points, doubled, capped and validity end of every position, chain by chain.
 
     A counted entry of a repeat rule is doubled while an earlier counted entry of the same
-    rule still counts; a cap (magnitude per calendar period, -1 for none) then cuts it; its
-    window follows from the applied magnitude, a field, or a fixed length.
+    rule still counts; a cap (magnitude per calendar year or month, -1 for none) then cuts
+    it; its window follows from the applied magnitude, a field, or a fixed length.
     """
     n = base.shape[0]
     applied = np.zeros(n, np.int64)
@@ -111,34 +134,35 @@ def combine(
     latest = np.iinfo(np.int64).min
     spent = 0
     current = -1
-    for j in range(order.shape[0]):
-        i = order[j]
-        if j == 0 or code[j] != code[j - 1] or rule[i] != rule[order[j - 1]]:
+    for j in range(n):
+        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
             latest = np.iinfo(np.int64).min
             spent = 0
             current = -1
-        k = key[i]
+        k = key[j]
         points = 0
-        if status[i] == COUNTED:
-            points = base[i]
-            if repeat[k] and latest > t[i]:
+        if status[j] == COUNTED:
+            points = base[j]
+            if repeat[k] and latest > t[j]:
                 points *= 2
-                doubled[i] = True
+                doubled[j] = True
             if cap[k] >= 0:
-                if period[i] != current:
-                    current = period[i]
+                month = _month(t[j])
+                period = month if monthly[k] else month // 100 * 100
+                if period != current:
+                    current = period
                     spent = 0
                 room = max(cap[k] - spent, 0)
                 spent += abs(points)
                 if abs(points) > room:
                     points = room if points > 0 else -room
-                    capped[i] = True
-        applied[i] = points
-        until[i] = _end(
+                    capped[j] = True
+        applied[j] = points
+        until[j] = _end(
             k,
             points,
-            field_offset[i],
-            t[i],
+            field_offset[j],
+            t[j],
             validity,
             offset,
             bounds,
@@ -146,6 +170,16 @@ def combine(
             shifted,
             first_day,
         )
-        if status[i] == COUNTED:
-            latest = max(latest, min(until[i], ended[i]))
+        if status[j] == COUNTED:
+            latest = max(latest, min(until[j], ended[j]))
     return applied, doubled, capped, until
+
+
+@compiled
+def to_rows(position: I64, packed: I64) -> I64:
+    """Per-position records (one row of `packed` each) read back in row order: row r gets
+    position[r]'s record. One record is one cache line, so each row costs one random read."""
+    out = np.empty((position.shape[0], packed.shape[1]), np.int64)
+    for r in range(position.shape[0]):
+        out[r, :] = packed[position[r], :]
+    return out

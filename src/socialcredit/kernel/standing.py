@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.events import STANDING_COLUMNS
-from socialcredit.kernel.frames import local_time
+from socialcredit.kernel.frames import local_time, subject_hashes
+from socialcredit.kernel.groups import codes_of, most, new_table, total
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, Plan, Segment
 
 __all__ = ["STANDING_COLUMNS", "standings"]
@@ -28,12 +31,60 @@ def _segment(plan: Plan, at: datetime) -> Segment:
     return segment
 
 
-def _valid(entries: pl.DataFrame, at: datetime) -> pl.DataFrame:
+def _valid(at: datetime) -> pl.Expr:
     end = pl.min_horizontal("valid_until", "ended_at")
-    return entries.filter(
+    return (
         (pl.col("status") == "counted")
         & (pl.col("valid_from") <= at)
         & (end.is_null() | (end > at))
+    )
+
+
+def _counted(entries: pl.DataFrame, at: datetime, ranks: dict[str, int]) -> pl.DataFrame:
+    """Per entry: its applied points and its direct grade's rank if it counts at `at`
+    (0 and null if not)."""
+    valid = _valid(at)
+    grade = pl.col("grade").replace_strict(ranks, default=None, return_dtype=pl.Int32)
+    return entries.select(
+        "subject",
+        points=pl.when(valid).then(pl.col("applied_points")).otherwise(0),
+        _worst=pl.when(valid).then(grade),
+    )
+
+
+def _hashes(subjects: pl.Series) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]:
+    first, second = subject_hashes(pl.col("subject"))
+    both = subjects.to_frame("subject").select(first.alias("h"), second.alias("c"))
+    return both.get_column("h").to_numpy(), both.get_column("c").to_numpy()
+
+
+def _totals(everyone: pl.Series, counted: pl.DataFrame) -> pl.DataFrame:
+    """Each distinct subject of `everyone` with its points and worst rank (null: none).
+
+    Subjects are found by hash (`kernel.groups`); should two share a hash, Polars groups on
+    the identifiers instead.
+    """
+    h, check = _hashes(everyone)
+    table, _, firsts, distinct = codes_of(new_table(), h, check, True)
+    if distinct:
+        h, check = _hashes(counted.get_column("subject"))
+        _, codes, _, distinct = codes_of(table, h, check, False)
+    if not distinct:
+        sums = counted.group_by("subject").agg(pl.col("points").sum(), pl.col("_worst").max())
+        people = everyone.unique().to_frame("subject")
+        return people.join(sums, on="subject", how="left").with_columns(
+            pl.col("points").fill_null(0)
+        )
+    size = firsts.size
+    ranks = counted.get_column("_worst").fill_null(-1).cast(pl.Int64).to_numpy()
+    worst = pl.Series("_worst", most(codes, ranks, size))
+    return (
+        everyone.gather(firsts)
+        .to_frame("subject")
+        .with_columns(
+            points=total(codes, counted.get_column("points").to_numpy(), size),
+            _worst=worst.set(worst < 0, None).cast(pl.Int32),
+        )
     )
 
 
@@ -65,19 +116,8 @@ def standings(
     scale, grades = segment.scale, segment.grades
     ranks = {name: i for i, name in enumerate(grades.names)}
     caps = {i: grades.cap_of(name) for i, name in enumerate(grades.names)}
-    valid = _valid(entries, at).with_columns(
-        _rank=pl.col("grade").replace_strict(ranks, default=None, return_dtype=pl.Int32)
-    )
-    totals = valid.group_by("subject").agg(
-        points=pl.col("applied_points").sum(), _worst=pl.col("_rank").max()
-    )
     everyone = events.get_column("subject") if subjects is None else subjects
-    frame = (
-        everyone.unique()
-        .to_frame("subject")
-        .join(totals, on="subject", how="left")
-        .with_columns(pl.col("points").fill_null(0))
-    )
+    frame = _totals(everyone, _counted(entries, at, ranks))
     score = pl.lit(scale.baseline) + pl.col("points")
     cap = pl.col("_worst").replace_strict(caps, default=None, return_dtype=pl.Int64)
     score = pl.when(cap.is_not_null()).then(pl.min_horizontal(score, cap)).otherwise(score)

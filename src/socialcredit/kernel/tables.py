@@ -49,6 +49,10 @@ class RuleTable:
             self.frame.get_column("key"), values, default=None, return_dtype=values.dtype
         )
 
+    def values(self, column: str, keys: npt.NDArray[np.int64]) -> pl.Series:
+        """That rule's value of a `frame` column for each rule key in `keys`."""
+        return self.frame.get_column(column).gather(keys)
+
     def array(self, column: str) -> npt.NDArray[np.int64]:
         """A numeric or boolean `frame` column as integers indexed by rule key (null: 0)."""
         values = self.frame.get_column(column).fill_null(0).cast(pl.Int64)
