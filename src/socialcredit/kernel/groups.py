@@ -18,70 +18,64 @@ __all__ = ["Table", "codes_of", "most", "new_table", "total"]
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
 
-# slots (code per slot, -1 when empty), first hash per slot, second hash per slot, codes used
-Table = tuple[I64, U64, U64, int]
-
-_EMPTY = -1
+# Slots as records (first hash, second hash, code + 1 or 0 when empty, unused) so that one
+# probe reads one cache line; and the number of codes used.
+Table = tuple[npt.NDArray[np.uint64], int]
 
 
 @compiled
-def _grown(table: Table) -> Table:
-    slots, first, second, used = table
+def _grown(slots: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     size = slots.shape[0] * 2
     mask = size - 1
-    grown = np.full(size, _EMPTY, np.int64)
-    grown_first = np.zeros(size, np.uint64)
-    grown_second = np.zeros(size, np.uint64)
+    grown = np.zeros((size, 4), np.uint64)
     for s in range(slots.shape[0]):
-        if slots[s] != _EMPTY:
-            at = np.int64(first[s] & np.uint64(mask))
-            while grown[at] != _EMPTY:
+        if slots[s, 2] != 0:
+            at = np.int64(slots[s, 0] & np.uint64(mask))
+            while grown[at, 2] != 0:
                 at = (at + 1) & mask
-            grown[at], grown_first[at], grown_second[at] = slots[s], first[s], second[s]
-    return grown, grown_first, grown_second, used
+            grown[at, :] = slots[s, :]
+    return grown
 
 
 @compiled
 def new_table() -> Table:
     """An empty table."""
-    size = 1 << 16
-    return np.full(size, _EMPTY, np.int64), np.zeros(size, np.uint64), np.zeros(size, np.uint64), 0
+    return np.zeros((1 << 16, 4), np.uint64), 0
 
 
 @compiled
 def codes_of(table: Table, h: U64, check: U64, add: bool) -> tuple[Table, I64, I64, bool]:
     """The code of each row's subject (new subjects get the next codes if `add`, else -1),
     the first row of each subject added, the table, and False if two subjects share `h`."""
+    slots, used = table
     n = h.shape[0]
     codes = np.empty(n, np.int64)
     firsts = np.empty(n, np.int64)
     added = 0
     distinct = True
     for i in range(n):
-        slots = table[0]
-        if 2 * (table[3] + 1) > slots.shape[0]:
-            table = _grown(table)
-        slots, first, second, used = table
+        if 2 * (used + 1) > slots.shape[0]:
+            slots = _grown(slots)
         mask = slots.shape[0] - 1
         at = np.int64(h[i] & np.uint64(mask))
         while True:
-            if slots[at] == _EMPTY:
+            if slots[at, 2] == 0:
                 if add:
-                    slots[at], first[at], second[at] = used, h[i], check[i]
+                    slots[at, 0], slots[at, 1], slots[at, 2] = h[i], check[i], used + 1
                     codes[i] = used
                     firsts[added] = i
                     added += 1
-                    table = (slots, first, second, used + 1)
+                    used += 1
                 else:
                     codes[i] = -1
                 break
-            if first[at] == h[i]:
-                codes[i] = slots[at]
-                if second[at] != check[i]:
+            if slots[at, 0] == h[i]:
+                codes[i] = np.int64(slots[at, 2]) - 1
+                if slots[at, 1] != check[i]:
                     distinct = False
                 break
             at = (at + 1) & mask
-    return table, codes, firsts[:added], distinct
+    return (slots, used), codes, firsts[:added], distinct
 
 
 @compiled
