@@ -128,5 +128,5 @@ def test_a_bad_scenario_says_where(text: str, words: list[str]) -> None:
 
 
 def test_an_unknown_scenario_names_the_shipped_ones() -> None:
-    with pytest.raises(SocialCreditError, match="shipped: wendeng"):
+    with pytest.raises(SocialCreditError, match=r"shipped: .*wendeng"):
         load_scenario("no-such-scenario")
