@@ -1,5 +1,5 @@
-"""Benchmarks: the kernel against a ZEN decision table, the ledger (bench/ingest.py) and
-eligibility decisions (bench/decisions.py).
+"""Benchmarks: the kernel against a ZEN decision table, the ledger (bench/ingest.py),
+eligibility decisions (bench/decisions.py) and the simulator against Mesa (bench/simulate.py).
 
     uv run --group bench python bench/run.py                 # everything, writes BENCHMARKS.md
     uv run --group bench python bench/run.py --only kernel   # one section; the others are kept
@@ -10,6 +10,8 @@ Kernel: the Polars kernel on a seeded synthetic population, end to end, beside Z
 turning the reference's sample into dicts. Ledger: `bench/ingest.py`'s section, measured in
 this run (each of its phases in a fresh process, as when it runs alone); `--ledger="FLAGS"`
 passes it flags. Decisions: `bench/decisions.py`'s section; `--decisions="FLAGS"`.
+Simulator: `bench/simulate.py`'s section (each of its runs in a fresh process);
+`--simulate="FLAGS"`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import zen
 
 import decisions
 import ingest
+import simulate
 from machine import ROOT, machine
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
@@ -44,7 +47,7 @@ from socialcredit.simulate.synthetic import synthetic_events, synthetic_populati
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
 
 COMMAND = "uv run --group bench python bench/run.py"
-SECTIONS = ("kernel", "ledger", "decisions")  # in the order BENCHMARKS.md gives them
+SECTIONS = ("kernel", "ledger", "decisions", "simulate")  # in the order BENCHMARKS.md gives them
 RULEBOOK = "cn-371003-wendeng"
 START = date(2025, 1, 1)
 EVENTS_PER_PERSON_YEAR = 10.0  # what `synthetic_events` gives at rate 1.0, about
@@ -72,6 +75,7 @@ class Config:
     only: str | None  # the section to measure; None: all
     ledger: list[str]  # flags for bench/ingest.py
     decisions: list[str]  # flags for bench/decisions.py
+    simulate: list[str]  # flags for bench/simulate.py
     argv: list[str]  # as given, for the ledger section to name its command
 
     @property
@@ -116,6 +120,13 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         help='flags for bench/decisions.py, as one string: --decisions="--people 200000"',
     )
     parser.add_argument(
+        "--simulate",
+        default="",
+        metavar="FLAGS",
+        help='flags for bench/simulate.py, as one string: --simulate="--people 100000 '
+        '--mesa-people 2000"',
+    )
+    parser.add_argument(
         "--only",
         choices=SECTIONS,
         default=None,
@@ -138,6 +149,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     output = args.output if args.output or args.quick else ROOT / "BENCHMARKS.md"
     ledger = ["--quick"] * args.quick + shlex.split(args.ledger)
     decision_flags = ["--quick"] * args.quick + shlex.split(args.decisions)
+    simulate_flags = ["--quick"] * args.quick + shlex.split(args.simulate)
     return Config(
         args.people,
         args.days,
@@ -151,6 +163,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         args.only,
         ledger,
         decision_flags,
+        simulate_flags,
         argv,
     )
 
@@ -535,10 +548,13 @@ def header() -> str:
             "(`bench/ingest.py`: ingest into SQLite and PostgreSQL, and a full recompute) "
             "beside bare inserts and the kernel alone, then eligibility decisions from warm "
             "caches (`bench/decisions.py`) beside `decide` from the facts; every figure sits "
-            "beside its reference, measured in the same run. The full run is long. Flags:",
+            "beside its reference, measured in the same run, then the simulator "
+            "(`bench/simulate.py`) beside the same behaviour model in Mesa. The full run is "
+            "long. Flags:",
             "",
-            "- `--only kernel`, `--only ledger` or `--only decisions` measures that section "
-            "only and keeps the others as they stand in the file written.",
+            "- `--only kernel`, `--only ledger`, `--only decisions` or `--only simulate` "
+            "measures that section only and keeps the others as they stand in the file "
+            "written.",
             "- `--output PATH` writes there instead of BENCHMARKS.md.",
             "- `--quick` does a tiny smoke run of every section (or the one `--only` names) "
             "and prints only, unless `--output` is given.",
@@ -550,6 +566,8 @@ def header() -> str:
             "alone prints the ledger section without writing this file.",
             '- Decision flags go to `bench/decisions.py` through `--decisions="FLAGS"`, for '
             'example `--decisions="--people 200000"`.',
+            '- Simulator flags go to `bench/simulate.py` through `--simulate="FLAGS"`, for '
+            'example `--simulate="--people 100000 --mesa-people 2000"`.',
         ]
     )
 
@@ -561,7 +579,11 @@ def split(text: str) -> dict[str, str]:
     headings = [i for i, line in enumerate(lines) if line.startswith("## ")]
     if not headings:
         return {}
-    named = {ingest.HEADING: "ledger", decisions.HEADING: "decisions"}
+    named = {
+        ingest.HEADING: "ledger",
+        decisions.HEADING: "decisions",
+        simulate.HEADING: "simulate",
+    }
     starts = {"kernel": headings[0]} | {
         named[lines[i].strip()]: i for i in headings if lines[i].strip() in named
     }
@@ -650,6 +672,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         ingest.parse_args(config.ledger, prog="bench/run.py --ledger")
     if "decisions" in config.sections:
         decisions.parse_args(config.decisions, prog="bench/run.py --decisions")
+    if "simulate" in config.sections:
+        simulate.parse_args(config.simulate, prog="bench/run.py --simulate")
     sections = kept(config)
     # The ledger first: its phases run in child processes, so the kernel's peak memory (this
     # process's) stays its own, and the kernel's frames never sit beside the ledger's phases.
@@ -659,6 +683,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "decisions" in config.sections:
         print("decisions ... (progress on stderr)")
         sections["decisions"] = decisions.section(config.decisions)
+    if "simulate" in config.sections:
+        print("simulate ... (progress on stderr)")
+        sections["simulate"] = simulate.section(config.simulate)
     if "kernel" in config.sections:
         sections["kernel"] = kernel_section(config)
     text = document(sections)
