@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 from zoneinfo import available_timezones
 
 from socialcredit.domain.durations import Duration, parse_duration
@@ -284,6 +285,12 @@ def problems_in(plan: Plan) -> list[Problem]:
     return list(found.values())
 
 
+@cache
+def _known_zones() -> frozenset[str]:
+    # Listing the zone database walks a directory tree: once per process is enough.
+    return frozenset(available_timezones())
+
+
 def _timezones(plan: Plan) -> Iterator[Problem]:
     zones = {v.timezone for s in plan.segments for v in s.versions if v.timezone}
     if len(zones) > 1:
@@ -294,7 +301,7 @@ def _timezones(plan: Plan) -> Iterator[Problem]:
             "a rulebook and every one it extends "
             f"keep one timezone, found {', '.join(sorted(zones))}",
         )
-    for zone in sorted(zones - available_timezones() - {"UTC"}):
+    for zone in sorted(zones - _known_zones() - {"UTC"}):
         yield Problem(
             plan.rulebook,
             None,

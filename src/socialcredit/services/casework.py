@@ -15,7 +15,7 @@ from typing import Any
 from socialcredit.errors import SocialCreditError, UnknownRecordError
 from socialcredit.services.case_actions import append_case_action
 from socialcredit.services.listings import LISTING_ACTIONS, SubjectListing, listings_for
-from socialcredit.services.schemes import published_catalog, schemes_of
+from socialcredit.services.schemes import published_schemes
 from socialcredit.storage import Store
 
 __all__ = [
@@ -40,7 +40,7 @@ def find_listing(store: Store, ref: str, as_of: datetime) -> SubjectListing:
     if trigger.is_empty():
         raise UnknownRecordError(f"no event is stored at log position {seq} (listing {ref})")
     subject = str(trigger.item(0, "subject"))
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     for listed in listings_for(store, schemes, [subject], as_of):
         if listed.ref == ref:
             return listed
@@ -60,7 +60,7 @@ def act_on_listing(
 
 def listings_of(store: Store, subject: str, as_of: datetime) -> list[SubjectListing]:
     """Every listing of a subject under the published schemes, as of a moment."""
-    return listings_for(store, schemes_of(published_catalog(store)), [subject], as_of)
+    return listings_for(store, published_schemes(store), [subject], as_of)
 
 
 def appeal_listing(store: Store, ref: str, grounds: str, *, at: datetime) -> SubjectListing:

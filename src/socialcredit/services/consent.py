@@ -28,7 +28,7 @@ from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN
 from socialcredit.services.derive import considered, counting_events
 from socialcredit.services.record import ledger_of, record
 from socialcredit.services.registry import add_source
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = [
@@ -116,7 +116,7 @@ def self_source(store: Store, *, registered_at: datetime) -> None:
 
 def opt_in_scheme(store: Store, rulebook: str) -> Scheme:
     """The published opt-in scheme with this id; a mandatory or unknown one is refused."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     opt_in = ", ".join(s.id for s in schemes if not s.mandatory) or "none"
     found = next((s for s in schemes if s.id == rulebook), None)
     if found is None:
@@ -158,7 +158,7 @@ def consent_of(store: Store, subject: str, as_of: datetime) -> list[SchemeConsen
     stored = store.events_for([subject])
     return [
         SchemeConsent(s.id, subject, _local(as_of, s), _steps(stored, s))
-        for s in schemes_of(published_catalog(store))
+        for s in published_schemes(store)
         if not s.mandatory
     ]
 

@@ -38,7 +38,7 @@ from socialcredit.services.derive import derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["Decision", "Reason", "decide", "decisions_about", "evaluate", "known_purposes"]
@@ -283,7 +283,7 @@ def decide(
         raise SocialCreditError(
             f"no relying party {party!r}; register it with `socialcredit party add`"
         )
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     # One read of the subject's case actions gives both the disputes and the repairs.
     actions = store.case_actions_for([subject])
     zones = {s.id: s.plan.timezone for s in schemes}

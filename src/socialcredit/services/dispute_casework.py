@@ -30,7 +30,7 @@ from socialcredit.services.disputes import (
     event_seq_of,
     settled,
 )
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _schemes(store: Store) -> list[Scheme]:
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     if not schemes:
         raise SocialCreditError(
             "no rulebook is published in this store; run `socialcredit init` first"
@@ -183,7 +183,7 @@ def answer_dispute(
 
 def disputes_of(store: Store, subject: str, as_of: datetime) -> list[SubjectDispute]:
     """Every dispute of the subject that shows as of a moment, oldest first."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     return [d for d in disputes_for(store, schemes, [subject], as_of) if d.shown]
 
 

@@ -25,7 +25,7 @@ from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
 from socialcredit.rules.plan import CONSENT_GIVEN
 from socialcredit.services.listings import listed_subjects, listings_for, wall_clock
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = [
@@ -205,7 +205,7 @@ def eligibility_table(
 def eligibility_from_store(store: Store, as_of: datetime) -> EligibilityTable:
     """The table from a store's caches: cached entries, the subjects each scheme's cached
     standings score, and the listings in effect at `as_of` of subjects with a trigger."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     cached = store.standings_for()
     entries = {s.id: store.entries_for(scheme=s.id) for s in schemes}
     scored = {

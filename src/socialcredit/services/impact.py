@@ -15,7 +15,7 @@ from socialcredit.rules.plan import Plan
 from socialcredit.services.derive import Derived, derive, repaired, repairs_for
 from socialcredit.services.disputes import settle
 from socialcredit.services.recompute import CHUNK_SUBJECTS, all_subjects
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["derived_in_store", "scheme_for"]
@@ -39,7 +39,7 @@ def derived_in_store(
     """For each chunk of the store's subjects, what each plan derives for them as of
     `as_of`, in the order of `plans`; `progress` is called with the subjects done and all."""
     schemes = [scheme_for(plan) for plan in plans]
-    published = schemes_of(published_catalog(store))  # the schemes disputes were raised under
+    published = published_schemes(store)  # the schemes disputes were raised under
     subjects = all_subjects(store)
     for start in range(0, len(subjects), chunk_subjects):
         chunk = subjects[start : start + chunk_subjects]

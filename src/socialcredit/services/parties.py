@@ -7,7 +7,7 @@ from datetime import datetime
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.services.decide import known_purposes
-from socialcredit.services.schemes import published_catalog, schemes_of
+from socialcredit.services.schemes import published_schemes
 from socialcredit.storage import Party, Store
 from socialcredit.storage.contract import Registered
 
@@ -21,7 +21,7 @@ def add_party(
     names a consequence for; "new", "updated" or "exists"."""
     if not purposes:
         raise SocialCreditError(f"party {id}: give at least one --purpose it may ask about")
-    known = known_purposes(schemes_of(published_catalog(store)))
+    known = known_purposes(published_schemes(store))
     unknown = sorted(set(purposes) - known)
     if unknown:
         raise SocialCreditError(

@@ -25,7 +25,7 @@ from socialcredit.services.disputes import (
     disputes_for,
     settled,
 )
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["Reading", "SubjectRecord", "read_subject"]
@@ -91,7 +91,7 @@ def read_subject(
     store: Store, subject: str, as_of: datetime, scheme_id: str | None = None
 ) -> SubjectRecord:
     """The subject's standing and entries under each scheme (or one), as of `as_of`."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     if not schemes:
         raise SocialCreditError(
             "no rulebook is published in this store; run `socialcredit init` first"

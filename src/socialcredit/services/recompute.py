@@ -21,7 +21,7 @@ from socialcredit.domain.events import ENTRY_COLUMNS, STANDING_COLUMNS
 from socialcredit.kernel.standing import standings
 from socialcredit.services.derive import Derived, derive, refresh_caches, repaired, repairs_for
 from socialcredit.services.disputes import settle
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["CacheDifference", "Changes", "all_subjects", "check_caches", "recompute"]
@@ -78,7 +78,7 @@ def recompute(
     progress: Progress | None = None,
 ) -> list[Changes]:
     """Replace every cache with one derived from the facts under the published schemes."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     changes = {s.id: Changes(s.id) for s in schemes}
     subjects = all_subjects(store)
     store.drop_caches(keep=[s.id for s in schemes])
@@ -194,7 +194,7 @@ def check_caches(
     was cached; a subject the facts give a standing (as of `as_of`) but the cache lacks is
     a difference, and so is a cache made under other rulebook versions than those published.
     """
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     found: list[CacheDifference] = []
     stray = store.standings_for().filter(~pl.col("scheme").is_in([s.id for s in schemes]))
     for scheme_id, subject in stray.select("scheme", "subject").iter_rows():

@@ -37,7 +37,7 @@ from socialcredit.ingest.events import (
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.plan import VOID
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.services.working_set import WorkingSet
 from socialcredit.storage import Source, Store
 
@@ -69,7 +69,7 @@ class Ledger:
 
 def ledger_of(store: Store) -> Ledger:
     """The schemes and sources of a store, as admission reads them."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     domains: dict[str, str] = {}
     kinds: dict[str, set[str]] = {}
     numeric: set[str] = set()

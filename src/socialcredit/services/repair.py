@@ -49,7 +49,7 @@ from socialcredit.services.derive import (
 )
 from socialcredit.services.disputes import settle
 from socialcredit.services.listings import wall_clock
-from socialcredit.services.schemes import published_catalog, schemes_of
+from socialcredit.services.schemes import published_schemes
 from socialcredit.storage import Store
 
 __all__ = [
@@ -258,7 +258,7 @@ def _entry_target(
         )
     penalties: list[dict[str, Any]] = []
     zone = "UTC"
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     derivable = repaired(settle(store, schemes, stored, at), repairs_for(store, [subject]))
     for scheme in schemes:
         local = wall_clock(at, scheme.plan.timezone)
@@ -386,7 +386,7 @@ def decide_repair(
 
 def _end_penalty(store: Store, app: RepairApplication, at: datetime) -> str:
     """Re-derive the subject now that the approval is recorded; what it ended, in words."""
-    derived = refresh_caches(store, schemes_of(published_catalog(store)), [app.subject], at)
+    derived = refresh_caches(store, published_schemes(store), [app.subject], at)
     ended = sum(d.entries.filter(pl.col("ended_by") == app.id).height for d in derived)
     if not ended:
         return f"{app.target_text} had stopped counting before the approval: nothing to end"

@@ -18,7 +18,7 @@ from socialcredit.services.disputes import DISPUTE_OPENED, disputes_for
 from socialcredit.services.listings import listings_for
 from socialcredit.services.registry import awaiting_review
 from socialcredit.services.repair import repair_applications
-from socialcredit.services.schemes import Scheme, published_catalog, schemes_of
+from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["QueueItem", "review_queue"]
@@ -102,7 +102,7 @@ def _pending(store: Store) -> list[QueueItem]:
 def review_queue(store: Store, as_of: datetime) -> list[QueueItem]:
     """Every case awaiting review as of a moment: appeals, disputes, repairs, pending events,
     each kind oldest first."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     return [
         *_appeals(store, schemes, as_of),
         *_disputes(store, schemes, as_of),

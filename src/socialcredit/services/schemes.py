@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,24 @@ def published_catalog(store: Store) -> Catalog:
     ):
         catalog.add(parse_rulebook(text, f"{rulebook}@{version} (published)"))
     return catalog
+
+
+def published_schemes(store: Store) -> list[Scheme]:
+    """The schemes of every rulebook version published in the store (see `schemes_of`).
+
+    Parsing and checking the rulebooks costs milliseconds, far more than a decision from
+    warm caches, so it is done once per distinct set of published texts.
+    """
+    rows = store.rulebook_versions().select("rulebook", "version", "text").iter_rows()
+    return list(_schemes_of_texts(tuple(rows)))
+
+
+@lru_cache(maxsize=16)
+def _schemes_of_texts(rows: tuple[tuple[str, str, str], ...]) -> tuple[Scheme, ...]:
+    catalog = Catalog()
+    for rulebook, version, text in rows:
+        catalog.add(parse_rulebook(text, f"{rulebook}@{version} (published)"))
+    return tuple(schemes_of(catalog))
 
 
 def schemes_of(catalog: Catalog) -> list[Scheme]:

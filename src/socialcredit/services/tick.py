@@ -31,7 +31,7 @@ from socialcredit.services.listings import (
 )
 from socialcredit.services.outbox import send_email_notices
 from socialcredit.services.repair import repair_deadlines
-from socialcredit.services.schemes import published_catalog, schemes_of
+from socialcredit.services.schemes import published_schemes
 from socialcredit.storage import Store
 
 __all__ = ["Ticked", "notice_text", "tick"]
@@ -89,7 +89,7 @@ def tick(
     store: Store, *, now: datetime, progress: Callable[[int, int], None] | None = None
 ) -> Ticked:
     """Serve every notice that is due as of `now` and tend every dispute; idempotent."""
-    schemes = schemes_of(published_catalog(store))
+    schemes = published_schemes(store)
     done = Ticked(now)
     subjects = listed_subjects(store, schemes)
     for start in range(0, len(subjects), CHUNK_SUBJECTS):
