@@ -245,6 +245,33 @@ def test_a_later_event_keeps_the_repaired_fine_ended_in_the_caches(
     assert verify()[0] == 0
 
 
+def test_a_fine_after_the_approval_is_not_doubled_by_the_repaired_one(
+    clock: Clock, tmp_path: Path
+) -> None:
+    ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
+    app = ok(
+        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
+        "--proof", "p",
+    )["application"]  # fmt: skip
+    ok("repair", "accept", app, "--by", "credit-china")
+    clock.set("2026-03-05T16:00:00+08:00")
+    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office")
+    clock.set("2026-04-02T09:00:00+08:00")
+    # Within a year of the first fine, but after its repair: a first offence again.
+    ingest(ndjson(tmp_path / "b.ndjson", event(6, "2026-04-01T09:00:00+08:00", OTHER_ADULT)))
+    explained = json.loads(run("explain", OTHER_ADULT, "--json").stdout)
+    [second] = [e for e in explained["entries"] if e["event_id"] == "tj-6"]
+    assert (second["applied_points"], second["doubled"]) == (-20, False)
+    assert score(OTHER_ADULT)["score"] == 980
+    assert verify()[0] == 0
+    # Before the approval the same fine would have been doubled.
+    early = event(7, "2026-03-01T09:00:00+08:00", OTHER_ADULT)
+    ingest(ndjson(tmp_path / "c.ndjson", early))
+    explained = json.loads(run("explain", OTHER_ADULT, "--json").stdout)
+    [third] = [e for e in explained["entries"] if e["event_id"] == "tj-7"]
+    assert (third["applied_points"], third["doubled"]) == (-40, True)
+
+
 def test_decisions_and_the_eligibility_table_see_the_repair_from_its_approval_on(
     clock: Clock, tmp_path: Path
 ) -> None:

@@ -99,8 +99,9 @@ def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int]) 
 
 
 def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64) -> Chains:
-    """Applied points, doubled, capped and validity end (NEVER for none) of every position;
-    `base`, `status` and `ended` are per position too."""
+    """Applied points, doubled, capped, validity end (NEVER for none) and ended by a credit
+    repair, of every position; `base`, `status` and `ended` (updated in place) are per
+    position too."""
     size = max(table.rule_of.size, 1)
     repeat = np.zeros(size, np.bool_)
     cap = np.full(size, -1, np.int64)
@@ -124,7 +125,9 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
         status,
         ended,
         _field_offsets(prepared, table, index),
+        prepared.sorted_repaired,
         repeat,
+        (table.frame.get_column("kind") == "grade").to_numpy(),
         cap,
         monthly,
         kind,

@@ -179,11 +179,18 @@ def _match_value(table: RuleTable) -> pl.Expr:
 
 
 def _repairs(
-    prepared: Prepared, table: RuleTable, status: I64, until: I64, ended: I64, ender: I64
+    prepared: Prepared,
+    table: RuleTable,
+    status: I64,
+    until: I64,
+    ended: I64,
+    ender: I64,
+    by_repair: npt.NDArray[np.bool_],
 ) -> pl.DataFrame:
     """A repair event ends every counted direct grade of its rule that still counts at its
-    time (and matches); it adds its own entry once per rule it repaired. Sets `ended` and
-    `ender` (per position) of the grades it ends in place; returns the repair entries."""
+    time (and matches); it adds its own entry once per rule it repaired. Sets `ended`,
+    `ender` and `by_repair` (per position) of the grades it ends in place; returns the
+    repair entries."""
     if table.repairs.is_empty():
         return pl.DataFrame()
     repair_types = [table.types[t] for t in table.repairs.get_column("type").unique()]
@@ -237,6 +244,7 @@ def _repairs(
     at = first.get_column("_grade").to_numpy()
     ended[at] = first.get_column("_rt").to_numpy()
     ender[at] = first.get_column("_rrow").to_numpy()
+    by_repair[at] = False  # ended by the event, before any credit repair
     made = repairs.join(
         first.select(_row=pl.col("_rrow"), rule="rule").unique(), on=["_row", "rule"], how="semi"
     )
@@ -276,22 +284,34 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     ended = np.full(base.size, NEVER, np.int64)
     ender = np.full(base.size, -1, np.int64)
     _resolve_acts(prepared, table, base, status, ended, ender)
-    applied, doubled, capped, until = chains(prepared, table, base, status, ended)
-    repairs = _repairs(prepared, table, status, until, ended, ender)
+    applied, doubled, capped, until, by_repair = chains(prepared, table, base, status, ended)
+    repairs = _repairs(prepared, table, status, until, ended, ender, by_repair)
     live = prepared.key >= 0
     packed = np.empty((base.size, 4), np.int64)
     packed[:, 0] = status | (doubled.astype(np.int64) << 2) | (capped.astype(np.int64) << 3)
     packed[:, 1], packed[:, 2], packed[:, 3] = base, applied, until
     record = to_rows(prepared.position[live], packed)
     status, base, applied, until = record[:, 0] & 3, record[:, 1], record[:, 2], record[:, 3]
-    # Few entries were ended early (acts, repairs): those are moved on their own.
-    early = np.flatnonzero(ender >= 0)
-    at = (np.cumsum(live) - 1)[prepared.order[early]]
+    # Few entries were ended early (acts, repair events, credit repairs): those are moved
+    # on their own. The ender is an event (its id) or a credit repair (its application).
+    early = np.flatnonzero(ended != NEVER)
+    rows = prepared.order[early]
+    at = (np.cumsum(live) - 1)[rows]
     ended_at = np.full(status.size, NEVER, np.int64)
     ended_at[at] = ended[early]
-    ended_by = pl.repeat(None, status.size, dtype=pl.String, eager=True).scatter(
-        at, prepared.events.get_column("id").gather(ender[early])
+    by_event = ender[early] >= 0
+    enders = pl.repeat(None, early.size, dtype=pl.String, eager=True)
+    enders = enders.scatter(
+        np.flatnonzero(by_event),
+        prepared.events.get_column("id").gather(ender[early][by_event]),
     )
+    if by_repair.any():
+        credit = np.flatnonzero(by_repair[early])
+        events = prepared.events
+        by = events.get_column("repaired_by") if "repaired_by" in events.columns else None
+        if by is not None:
+            enders = enders.scatter(credit, by.cast(pl.String).gather(rows[credit]))
+    ended_by = pl.repeat(None, status.size, dtype=pl.String, eager=True).scatter(at, enders)
     keys = prepared.key[live]
     computed = pl.DataFrame(
         {

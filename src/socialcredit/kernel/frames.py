@@ -4,7 +4,9 @@ Columns: `id`, `source`, `subject`, `type` (strings), `occurred_at` (a timezone-
 Datetime), optional `act` (string), optional `birth_date` (Date; when absent and the plan
 scores people, birth dates come from resident ID numbers, so minors are never left
 unprotected), and one column per data field the rulebook reads (numbers as Float64, text as
-String). Void events carry their target's id in a `target` column.
+String). Void events carry their target's id in a `target` column. An event whose penalty a
+credit repair ended carries the approval's moment in an optional `repaired_at` (aware
+Datetime) and the application in `repaired_by` (string); null where there is none.
 
 Preparation never reorders or copies the wide frame: it adds narrow columns in input order
 and computes the processing order (`kernel.order`) as row numbers.
@@ -19,7 +21,7 @@ import numpy.typing as npt
 import polars as pl
 
 from socialcredit.kernel.order import Order, bucket_bits, ordered, tied
-from socialcredit.kernel.scan import DAY
+from socialcredit.kernel.scan import DAY, NEVER
 from socialcredit.kernel.tables import RuleTable
 from socialcredit.rules.plan import VOID, Plan
 
@@ -53,7 +55,8 @@ class Prepared:
     that rule's id, shared by its versions) and `position` (the row's place in the processing
     order, -1 for rows without a rule). Per position of the processing order (subject, rule,
     local time, source, id): `order` (the row), `code` (the subject's code, 0, 1, ...),
-    `sorted_key`, `sorted_rule` and `sorted_t`.
+    `sorted_key`, `sorted_rule` and `sorted_t`; `sorted_repaired` is the local time a credit
+    repair ended the event's penalty (NEVER for none).
     """
 
     events: pl.DataFrame
@@ -69,6 +72,7 @@ class Prepared:
     sorted_key: I64
     sorted_rule: I64
     sorted_t: I64
+    sorted_repaired: I64
 
 
 def _check(events: pl.DataFrame) -> None:
@@ -189,6 +193,14 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     order, code, _, sorted_rule, sorted_t = _order(events, live, rule[live], t[live])
     position = np.full(events.height, -1, np.int64)
     position[order] = np.arange(order.size)
+    repaired = np.full(order.size, NEVER, np.int64)
+    if "repaired_at" in events.columns:
+        marked = np.flatnonzero(events.get_column("repaired_at").is_not_null().to_numpy())
+        marked = marked[position[marked] >= 0]
+        moments = events.select(pl.col("repaired_at").gather(marked)).rename(
+            {"repaired_at": "occurred_at"}
+        )
+        repaired[position[marked]] = _local_microseconds(moments, plan.timezone)
     return Prepared(
         events,
         t,
@@ -203,4 +215,5 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
         key[order],
         sorted_rule,
         sorted_t,
+        repaired,
     )

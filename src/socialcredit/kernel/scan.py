@@ -35,7 +35,7 @@ NO_END, FIXED, BY_MAGNITUDE, BY_FIELD = 0, 1, 2, 3
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
-Chains = tuple[I64, B, B, I64]
+Chains = tuple[I64, B, B, I64, B]
 
 
 @compiled
@@ -110,7 +110,9 @@ def combine(
     status: I64,
     ended: I64,
     field_offset: I64,
+    repaired: I64,
     repeat: B,
+    grade: B,
     cap: I64,
     monthly: B,
     validity: I64,
@@ -120,17 +122,21 @@ def combine(
     shifted: I64,
     first_day: int,
 ) -> Chains:
-    """Applied points, doubled, capped and validity end of every position, chain by chain.
+    """Applied points, doubled, capped, validity end, and whether a credit repair ended it,
+    of every position, chain by chain.
 
     A counted entry of a repeat rule is doubled while an earlier counted entry of the same
     rule still counts; a cap (magnitude per calendar year or month, -1 for none) then cuts
-    it; its window follows from the applied magnitude, a field, or a fixed length.
+    it; its window follows from the applied magnitude, a field, or a fixed length. A counted
+    penalty (negative points or a direct grade) still in force when a repair of its event
+    was approved ends then (`ended` is set in place), so it doubles nothing after.
     """
     n = base.shape[0]
     applied = np.zeros(n, np.int64)
     doubled = np.zeros(n, np.bool_)
     capped = np.zeros(n, np.bool_)
     until = np.full(n, NEVER, np.int64)
+    by_repair = np.zeros(n, np.bool_)
     latest = np.iinfo(np.int64).min
     spent = 0
     current = -1
@@ -171,8 +177,12 @@ def combine(
             first_day,
         )
         if status[j] == COUNTED:
+            r = repaired[j]
+            if (points < 0 or grade[k]) and t[j] <= r < min(until[j], ended[j]):
+                ended[j] = r
+                by_repair[j] = True
             latest = max(latest, min(until[j], ended[j]))
-    return applied, doubled, capped, until
+    return applied, doubled, capped, until, by_repair
 
 
 @compiled

@@ -11,9 +11,10 @@ derived follows from the events, the rulebooks, the case actions and the moment.
 An approved credit repair of a penalty (`services.repair`) ends the event's penalty entries
 at the moment of approval, as a repair event ends a direct grade: `repairs_for` reads the
 approvals from the case actions, `repaired` puts them beside their events in the stored
-frame, and `derive` ends every penalty entry of such an event that is still in force then
-(`ended_at` the approval, wall-clock in the scheme's timezone; `ended_by` the application).
-An entry that ended or expired earlier keeps its end. Every path that derives entries
+frame, and the kernel ends every penalty entry of such an event that is still in force then
+(`ended_at` the approval, wall-clock in the scheme's timezone; `ended_by` the application),
+so that it doubles no later penalty either. An entry that ended or expired earlier keeps its
+end. Every path that derives entries
 (caches, ingest, recompute and verify, readings, decisions, repair applications) marks the
 repairs beside settling the disputes; listings read events, not entries, and settle only.
 """
@@ -165,8 +166,12 @@ def derive(
     """
     events, unscorable = decoded if decoded is not None else decode(stored, scheme)
     counting = counting_events(stored).get_column("seq").implode()
-    events = events.filter(pl.col("seq").is_in(counting)).sort("seq").drop("seq")
-    entries = _ended_by_repairs(derive_entries(events, scheme.plan), stored, scheme)
+    events = events.filter(pl.col("seq").is_in(counting)).sort("seq")
+    if REPAIRED_AT in stored.columns:
+        marks = stored.select("seq", REPAIRED_AT, REPAIRED_BY)
+        events = events.join(marks, on="seq", how="left", maintain_order="left")
+    events = events.drop("seq")
+    entries = derive_entries(events, scheme.plan)
     if in_force(scheme, as_of):
         subjects = considered(stored, scheme).get_column("subject").unique()
         result = standings(events, entries, scheme.plan, as_of, subjects)
@@ -222,38 +227,6 @@ def repaired(stored: pl.DataFrame, repairs: pl.DataFrame) -> pl.DataFrame:
         return stored
     marks = repairs.rename({"event_id": "id"})
     return stored.join(marks, on=["source", "id"], how="left", maintain_order="left")
-
-
-def _ended_by_repairs(entries: pl.DataFrame, stored: pl.DataFrame, scheme: Scheme) -> pl.DataFrame:
-    """The entries with every penalty of a repaired event (see the module) ended at the
-    approval, unless it ended or expired by then."""
-    if REPAIRED_AT not in stored.columns:
-        return entries
-    zone = scheme.plan.timezone
-    marks = stored.filter(pl.col(REPAIRED_AT).is_not_null()).select(
-        "source",
-        event_id="id",
-        _at=pl.col(REPAIRED_AT).dt.convert_time_zone(zone).dt.replace_time_zone(None),
-        _by=REPAIRED_BY,
-    )
-    if marks.is_empty():
-        return entries
-    end = pl.min_horizontal("valid_until", "ended_at")
-    ends = (
-        pl.col("_at").is_not_null()
-        & (pl.col("status") == "counted")
-        & ((pl.col("applied_points") < 0) | pl.col("grade").is_not_null())
-        & (pl.col("valid_from") <= pl.col("_at"))
-        & (end.is_null() | (pl.col("_at") < end))
-    )
-    return (
-        entries.join(marks, on=["source", "event_id"], how="left", maintain_order="left")
-        .with_columns(
-            ended_at=pl.when(ends).then("_at").otherwise("ended_at"),
-            ended_by=pl.when(ends).then("_by").otherwise("ended_by"),
-        )
-        .drop("_at", "_by")
-    )
 
 
 def refresh_caches(
