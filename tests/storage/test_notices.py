@@ -94,3 +94,12 @@ def test_only_known_channels_and_statuses_are_recorded(noticed: Store, row: dict
     with pytest.raises(RecordRejectedError):
         noticed.append_deliveries(deliveries(row))
     assert noticed.deliveries_for(["listing-1"]).is_empty()
+
+
+def test_case_actions_are_found_by_kind(noticed: Store) -> None:
+    kinds = noticed.case_actions_for().get_column("kind").to_list()
+    wanted = kinds[0]
+    found = noticed.case_actions_for(kinds=[wanted])
+    assert found.get_column("kind").to_list() == [k for k in kinds if k == wanted]
+    assert noticed.case_actions_for(kinds=[]).is_empty()
+    assert noticed.case_actions_for(kinds=["no.such.kind"]).is_empty()

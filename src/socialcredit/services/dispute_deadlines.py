@@ -172,7 +172,7 @@ def tend_disputes(
     now: datetime,
 ) -> DisputesTended:
     """Act on every dispute as of `now` (see the module); idempotent."""
-    actions = store.case_actions_for()
+    actions = store.case_actions_for(kinds=(*DISPUTE_ACTIONS, DECISION_CORRECTED))
     told = set(actions.filter(pl.col("kind") == DECISION_CORRECTED).get_column("ref"))
     timezones = {s.id: s.plan.timezone for s in schemes}
     disputes = disputes_from(actions.filter(pl.col("kind").is_in(DISPUTE_ACTIONS)), timezones, now)

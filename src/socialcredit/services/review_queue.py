@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import polars as pl
-
 from socialcredit.domain.listing import State as ListingState
 from socialcredit.services.disputes import DISPUTE_OPENED, disputes_for
 from socialcredit.services.listings import listings_for
@@ -37,7 +35,7 @@ class QueueItem:
 
 
 def _with_action(store: Store, kinds: tuple[str, ...]) -> list[str]:
-    actions = store.case_actions_for().filter(pl.col("kind").is_in(kinds))
+    actions = store.case_actions_for(kinds=kinds)
     return sorted(set(actions.get_column("subject")))
 
 

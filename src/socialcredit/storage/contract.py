@@ -270,10 +270,14 @@ class Store(Protocol):
         """Append case actions (`kind`, `subject`, `ref`, `data` JSON text, `at`)."""
 
     def case_actions_for(
-        self, subjects: Iterable[str] | None = None, *, refs: Iterable[str] | None = None
+        self,
+        subjects: Iterable[str] | None = None,
+        *,
+        refs: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
     ) -> pl.DataFrame:
-        """Case actions about these subjects (or all), with these refs (or any), in the
-        order they were appended."""
+        """Case actions about these subjects (or all), with these refs (or any), of these
+        kinds (or any), in the order they were appended."""
 
     # --- relying parties, decisions, access, notice deliveries --------------------------------
 

@@ -193,12 +193,16 @@ class Registries(SqlBase):
         return rows.height
 
     def case_actions_for(
-        self, subjects: Iterable[str] | None = None, *, refs: Iterable[str] | None = None
+        self,
+        subjects: Iterable[str] | None = None,
+        *,
+        refs: Iterable[str] | None = None,
+        kinds: Iterable[str] | None = None,
     ) -> pl.DataFrame:
-        """Case actions about these subjects (or all), with these refs (or any), in the
-        order they were appended."""
+        """Case actions about these subjects (or all), with these refs (or any), of these
+        kinds (or any), in the order they were appended."""
         conditions, params = ["1 = 1"], []
-        for column, values in (("subject", subjects), ("ref", refs)):
+        for column, values in (("subject", subjects), ("ref", refs), ("kind", kinds)):
             if values is not None:
                 condition, among = self._among(column, list(values))
                 conditions.append(condition)
