@@ -34,7 +34,7 @@ from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
 from socialcredit.services.case_actions import append_case_action
-from socialcredit.services.derive import derive, repaired, repairs_from
+from socialcredit.services.derive import Derived, derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
@@ -140,12 +140,13 @@ def _list_reason(
     c: Consequence,
     subject: str,
     as_of: datetime,
-    stored: pl.DataFrame,
+    facts: tuple[pl.DataFrame, pl.DataFrame],
 ) -> Reason:
     moment = wall_clock(as_of, scheme.plan.timezone)
+    stored, actions = facts
     live = [
         s
-        for s in listings_for(store, [scheme], [subject], as_of, stored=stored)
+        for s in listings_for(store, [scheme], [subject], as_of, stored=stored, actions=actions)
         if s.definition.id == c.on_list
         and s.definition.domain in c.domains
         and s.listing.in_effect_at(moment)
@@ -184,9 +185,8 @@ def _counting_at(entries: pl.DataFrame, at: datetime) -> pl.DataFrame:
 
 
 def _grade_reason(
-    scheme: Scheme, c: Consequence, subject: str, as_of: datetime, stored: pl.DataFrame
+    scheme: Scheme, c: Consequence, subject: str, as_of: datetime, derived: Derived
 ) -> Reason:
-    derived = derive(stored, scheme, as_of)
     related = related_entries(scheme, c.domains, derived.entries)
     found = standings(derived.events, related, scheme.plan, as_of, pl.Series([subject]))
     if found.is_empty() or not found.item(0, "scored"):
@@ -249,19 +249,25 @@ def evaluate(
     as_of: datetime,
     stored: pl.DataFrame,
     disputes: list[SubjectDispute],
+    actions: pl.DataFrame | None = None,
 ) -> tuple[Outcome, list[Reason], list[str]]:
     """The answer for one purpose as of `as_of` from the subject's stored events, settled
     (`disputes.settled`) and repaired (`derive.repaired`), and the disputes to flag: allow
-    or deny, the reasons, and the rulebook versions consulted. Nothing is recorded."""
+    or deny, the reasons, and the rulebook versions consulted. `actions` are the subject's
+    case actions if in hand. Nothing is recorded."""
     disputed = disputed_events(disputes)
     reasons: list[Reason] = []
     rulebooks: list[str] = []
+    if actions is None:
+        actions = store.case_actions_for([subject])
     for scheme in schemes:
+        derived: Derived | None = None  # once per scheme, whatever its consequences
         for c in _consequences(scheme, purpose, as_of):
             if c.on_list is not None:
-                reason = _list_reason(store, scheme, c, subject, as_of, stored)
+                reason = _list_reason(store, scheme, c, subject, as_of, (stored, actions))
             else:
-                reason = _grade_reason(scheme, c, subject, as_of, stored)
+                derived = derived or derive(stored, scheme, as_of)
+                reason = _grade_reason(scheme, c, subject, as_of, derived)
             reasons.append(_flagged(reason, disputed))
             rulebooks += [v for v in scheme.versions if v not in rulebooks]
     denied = [r for r in reasons if r.holds == (r.effect == "deny")]
@@ -313,6 +319,7 @@ def decide(
             as_of=as_of,
             stored=stored,
             disputes=disputes,
+            actions=actions,
         )
     decision = Decision(
         _decision_id(party, subject, purpose, as_of.isoformat(), decided_at.isoformat(), position),

@@ -205,21 +205,25 @@ def listings_for(
     as_of: datetime,
     *,
     stored: pl.DataFrame | None = None,
+    actions: pl.DataFrame | None = None,
 ) -> list[SubjectListing]:
     """Every listing of these subjects under these schemes as of `as_of`, by scheme, subject
     and log position of the trigger. `stored` is `store.events_for(subjects)` if in hand,
-    settled (`disputes.settle`: an event a dispute removed proposes, ends, extends nothing)."""
+    settled (`disputes.settle`: an event a dispute removed proposes, ends, extends nothing);
+    `actions` is `store.case_actions_for(subjects)` if in hand."""
     if not subjects:
         return []
     if stored is None:
         schemes = list(schemes)
         stored = settle(store, schemes, store.events_for(subjects), as_of)
     found: list[SubjectListing] = []
-    acted = store.case_actions_for(subjects).filter(pl.col("kind").is_in(LISTING_ACTIONS))
+    if actions is None:
+        actions = store.case_actions_for(subjects, kinds=LISTING_ACTIONS)
+    acted = actions.filter(pl.col("kind").is_in(LISTING_ACTIONS))
     for scheme in schemes:
         plan = scheme.plan
         events = _events(stored, scheme)
-        actions = _actions(acted, plan.timezone)
+        by_ref = _actions(acted, plan.timezone)
         local_as_of = wall_clock(as_of, plan.timezone)
         triggers = _trigger_types(plan.segments)
         proposing = events.filter(pl.col("type").is_in(triggers)).sort("seq")
@@ -234,7 +238,7 @@ def listings_for(
                 ref = listing_ref(seq, definition.id)
                 facts = [
                     *_facts_from_events(mine, definition, case, at),
-                    *actions.get(ref, []),
+                    *by_ref.get(ref, []),
                 ]
                 trigger = Trigger(f"{source}/{id}", at, type_, born=_born(subject))
                 history = listing_history(list_rule(definition), trigger, facts, as_of=local_as_of)
