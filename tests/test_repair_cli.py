@@ -272,6 +272,33 @@ def test_a_fine_after_the_approval_is_not_doubled_by_the_repaired_one(
     assert (third["applied_points"], third["doubled"]) == (-40, True)
 
 
+def test_an_approved_repair_of_a_direct_grade_applies_the_rules_conversion(
+    clock: Clock, tmp_path: Path
+) -> None:
+    listed(clock, tmp_path)
+    assert score(ADULT)["grade"] == "D"
+    app = ok(
+        "repair", "apply", "court.wendeng/tj-1", "--subject", ADULT, "--commitment", "c",
+        "--proof", "judgment paid",
+    )["application"]  # fmt: skip
+    ok("repair", "accept", app, "--by", "credit-china")
+    clock.set("2026-03-06T10:00:00+08:00")
+    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "court")
+    # As the rule's repair event would: the D ends at the approval, -50 for two years.
+    explained = json.loads(run("explain", ADULT, "--json").stdout)
+    [grade] = [e for e in explained["entries"] if e["kind"] == "grade"]
+    assert (grade["ended_at"], grade["ended_by"]) == ("2026-03-06T10:00:00+08:00", app)
+    [conversion] = [e for e in explained["entries"] if e["kind"] == "repair"]
+    assert (conversion["event_id"], conversion["rule"], conversion["applied_points"]) == (
+        app,
+        "court.defaulter_listed",
+        -50,
+    )
+    assert conversion["valid_until"] == "2028-03-06T10:00:00+08:00"
+    assert (score(ADULT)["score"], score(ADULT)["grade"]) == (950, "B")
+    assert verify()[0] == 0
+
+
 def test_decisions_and_the_eligibility_table_see_the_repair_from_its_approval_on(
     clock: Clock, tmp_path: Path
 ) -> None:

@@ -40,6 +40,8 @@ from socialcredit.rules.plan import Plan
 
 __all__ = ["ENTRY_COLUMNS", "derive_entries"]
 
+# The type of a conversion's entry when a credit repair's approval, not an event, made it.
+CREDIT_REPAIR = "repair.decision"
 STATUS = pl.Series(["counted", "minor", "superseded"])  # by COUNTED, MINOR, SUPERSEDED
 MOMENT = pl.Datetime("us")
 
@@ -248,14 +250,48 @@ def _repairs(
     made = repairs.join(
         first.select(_row=pl.col("_rrow"), rule="rule").unique(), on=["_row", "rule"], how="semi"
     )
+    return _repair_entries(made.rename({"id": "event_id"}), table)
+
+
+def _conversions(
+    prepared: Prepared, table: RuleTable, by_repair: npt.NDArray[np.bool_], ended: I64
+) -> pl.DataFrame:
+    """A credit repair approved for a penalty whose rule converts it (the rule's `repair`)
+    converts it as the rule's repair event would, at the approval: the penalty ended then
+    (`chains`), and the conversion's own entry, named by the application."""
+    converting = np.array([r.repair is not None for r in table.rules.values()], np.bool_)
+    at = np.flatnonzero(by_repair & converting[prepared.sorted_key])
+    if at.size == 0 or "repaired_by" not in prepared.events.columns:
+        return pl.DataFrame()
+    rows = prepared.order[at]
+    keys = prepared.sorted_key[at]
+    specs = [table.rules[k].repair for k in keys]
+    return _repair_entries(
+        prepared.events.select("subject", "source", event_id=pl.col("repaired_by"))
+        .gather(rows)
+        .with_columns(
+            type=pl.lit(CREDIT_REPAIR),
+            rule=table.values("rule", keys),
+            rulebook=table.values("rulebook", keys),
+            repair_points=pl.Series([spec.points for spec in specs if spec], dtype=pl.Int64),
+            repair_offset=pl.Series([spec.validity.polars_offset for spec in specs if spec]),
+            _t=ended[at],
+        ),
+        table,
+    )
+
+
+def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
+    """Repair entries from `subject`, `event_id`, `source`, `type`, `rule`, `rulebook`,
+    `repair_points`, `repair_offset` and `_t` (local time, microseconds)."""
     start = pl.col("_t").cast(MOMENT)
-    return made.select(
+    return repairs.select(
         "subject",
-        event_id="id",
-        source="source",
-        type="type",
-        rule="rule",
-        rulebook="rulebook",
+        "event_id",
+        "source",
+        "type",
+        "rule",
+        "rulebook",
         kind=pl.lit("repair"),
         status=pl.lit("counted"),
         base_points="repair_points",
@@ -286,6 +322,7 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     _resolve_acts(prepared, table, base, status, ended, ender)
     applied, doubled, capped, until, by_repair = chains(prepared, table, base, status, ended)
     repairs = _repairs(prepared, table, status, until, ended, ender, by_repair)
+    conversions = _conversions(prepared, table, by_repair, ended)
     live = prepared.key >= 0
     packed = np.empty((base.size, 4), np.int64)
     packed[:, 0] = status | (doubled.astype(np.int64) << 2) | (capped.astype(np.int64) << 3)
@@ -333,4 +370,5 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
         .hstack(computed)
     )
     frame = frame.select(ENTRY_COLUMNS)
-    return pl.concat([frame, repairs], how="vertical") if repairs.height else frame
+    made = [f for f in (repairs, conversions) if f.height]
+    return pl.concat([frame, *made], how="vertical") if made else frame
