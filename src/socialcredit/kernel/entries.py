@@ -19,6 +19,7 @@ from socialcredit.kernel.chains import chains, running_totals
 from socialcredit.kernel.frames import Prepared, prepare_events
 from socialcredit.kernel.identity import adult_from, resident_birth_date
 from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED, to_rows
+from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
     RuleTable,
     add_offset,
@@ -135,8 +136,7 @@ def _resolve_acts(
     rows, at = rows[counted], at[counted]
     if rows.size == 0:
         return
-    group = ("_subject", "act")
-    acts = (
+    reports = (
         prepared.events.select("act", "source", "id")
         .gather(rows)
         .with_columns(
@@ -148,25 +148,25 @@ def _resolve_acts(
             _base=base[at],
         )
         .sort("_subject", "act", "_t", "source", "id")
-        .with_columns(_rank=_rank(table))
-        .with_columns(_best=pl.col("_rank").cum_max().shift(1).over(group))
     )
-    leads = pl.col("_best").is_null() | (pl.col("_rank") > pl.col("_best"))
-    acts = acts.with_columns(_lead=leads).with_columns(
-        _holder=pl.when("_lead").then(pl.col("_row")).forward_fill().over(group)
+    new = (pl.col("_subject") != pl.col("_subject").shift()) | (
+        pl.col("act") != pl.col("act").shift()
     )
-    leaders = acts.filter("_lead").with_columns(
-        _until=pl.col("_t").shift(-1).over(group), _by=pl.col("_row").shift(-1).over(group)
+    keyed = reports.select(new.fill_null(True), _rank(table))
+    lead, holder, until, by = scan_acts(
+        keyed.to_series(0).to_numpy(),
+        keyed.to_series(1).to_numpy(),
+        reports.get_column("_row").to_numpy(),
+        reports.get_column("_t").to_numpy(),
     )
-    leaders = leaders.filter(pl.col("_by").is_not_null())
-    where = leaders.get_column("_at").to_numpy()
-    ended[where] = leaders.get_column("_until").to_numpy()
-    ender[where] = leaders.get_column("_by").to_numpy()
-    followers = acts.filter(~pl.col("_lead"))
-    where = followers.get_column("_at").to_numpy()
-    status[where] = SUPERSEDED
-    ended[where] = followers.get_column("_t").to_numpy()
-    ender[where] = followers.get_column("_holder").to_numpy()
+    position = reports.get_column("_at").to_numpy()
+    ending = lead & (by >= 0)
+    ended[position[ending]] = until[ending]
+    ender[position[ending]] = by[ending]
+    follower = ~lead
+    status[position[follower]] = SUPERSEDED
+    ended[position[follower]] = reports.get_column("_t").to_numpy()[follower]
+    ender[position[follower]] = holder[follower]
 
 
 def _match_value(table: RuleTable) -> pl.Expr:

@@ -20,6 +20,7 @@ __all__ = [
     "NEVER",
     "SUPERSEDED",
     "Chains",
+    "acts",
     "combine",
     "running",
     "to_rows",
@@ -183,6 +184,33 @@ def combine(
                 by_repair[j] = True
             latest = max(latest, min(until[j], ended[j]))
     return applied, doubled, capped, until, by_repair
+
+
+@compiled
+def acts(new: B, rank: I64, row: I64, t: I64) -> tuple[B, I64, I64, I64]:
+    """One act, one entry, over reports sorted by (subject, act, time, source, id); `new`
+    marks the first report of each act. A report leads if it outranks every earlier one of
+    its act. Per report: whether it leads, the leading report it falls under (its row), and
+    for a leader the time and row of the next leader (NEVER and -1 for none)."""
+    n = rank.shape[0]
+    lead = np.zeros(n, np.bool_)
+    holder = np.empty(n, np.int64)
+    until = np.full(n, NEVER, np.int64)
+    by = np.full(n, -1, np.int64)
+    best = 0
+    last = -1
+    for j in range(n):
+        if new[j]:
+            last = -1
+        if last < 0 or rank[j] > best:
+            lead[j] = True
+            if last >= 0:
+                until[last] = t[j]
+                by[last] = row[j]
+            last = j
+            best = rank[j]
+        holder[j] = row[last]
+    return lead, holder, until, by
 
 
 @compiled
