@@ -1,8 +1,7 @@
-"""Every command answers --help, and the demo runs."""
+"""Every command answers --help, and the documented ones exist."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -36,13 +35,3 @@ def test_every_command_has_help(words: tuple[str, ...]) -> None:
 
 def test_the_documented_commands_exist() -> None:
     assert {("demo",), ("evaluate",), ("rulebook", "check"), ("rulebook", "list")} <= set(COMMANDS)
-
-
-def test_demo_scores_a_synthetic_population_and_explains_one_person() -> None:
-    result = runner.invoke(app, ["demo", "--people", "800", "--json"])
-    assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
-    assert summary["people"] == 800
-    assert sum(g["people"] for g in summary["grades"]) == 800
-    assert summary["entries"]
-    assert all(e["reason"] for e in summary["entries"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from socialcredit.cli import (
+    demo,
     disputes,
     due_process,
     evaluate,
@@ -21,6 +22,7 @@ from socialcredit.errors import SocialCreditError
 
 __all__ = ["app", "main"]
 _COMMANDS = (
+    demo,
     disputes,
     due_process,
     evaluate,

@@ -1,4 +1,4 @@
-"""`socialcredit evaluate` and `socialcredit demo`: scoring without a store."""
+"""`socialcredit evaluate`: scoring without a store."""
 
 from __future__ import annotations
 
@@ -16,9 +16,8 @@ from socialcredit.cli.app import app, err, fail, out, parse_as_of
 from socialcredit.cli.rulebooks import load_plan
 from socialcredit.errors import SocialCreditError
 from socialcredit.services.evaluate import Evaluation, evaluate_file
-from socialcredit.simulate import demo as demo_service
 
-__all__ = ["demo", "evaluate"]
+__all__ = ["evaluate"]
 
 
 def _iso(column: str, timezone: str) -> pl.Expr:
@@ -131,57 +130,3 @@ def evaluate(
     if evaluation.rejected:
         err.print(f"{len(evaluation.rejected)} row(s) rejected", highlight=False)
         raise typer.Exit(1)
-
-
-@app.command()
-def demo(
-    people: Annotated[int, typer.Option(help="Size of the synthetic population.")] = 5000,
-    seed: Annotated[int, typer.Option(help="Seed for the synthetic population.")] = 7,
-    as_json: Annotated[bool, typer.Option("--json", help="The summary as JSON.")] = False,
-) -> None:
-    """Score a seeded synthetic Wendeng population and explain one person's score."""
-    with err.status("generating a year of events and scoring them"):
-        result = demo_service.run_demo(people=people, seed=seed)
-    if as_json:
-        print(json.dumps(result.summary(), ensure_ascii=False, default=str))
-        return
-    _render_demo(result)
-
-
-def _render_demo(result: demo_service.DemoResult) -> None:
-    out.print(
-        f"[bold]{demo_service.RULEBOOK}[/]: {result.people:,} synthetic people, "
-        f"{result.events:,} events in 2024, scored as of "
-        f"{result.evaluation.as_of.isoformat()}",
-        highlight=False,
-    )
-    table = Table("grade", "people", "share", title="Grade distribution")
-    for row in result.grades.iter_rows(named=True):
-        table.add_row(row["grade"], f"{row['people']:,}", f"{row['share']:.1%}")
-    out.print(table)
-    standing = result.evaluation.standings.filter(pl.col("subject") == result.person).row(
-        0, named=True
-    )
-    out.print(
-        f"\n[bold]One person, explained[/]: {result.person}: score {standing['score']}, "
-        f"grade {standing['grade']}",
-        highlight=False,
-    )
-    single = Evaluation(
-        result.evaluation.plan,
-        result.evaluation.as_of,
-        result.evaluation.standings.filter(pl.col("subject") == result.person),
-        result.evaluation.entries.filter(pl.col("subject") == result.person),
-        [],
-    )
-    for entry in _entry_records(single).get(result.person, []):
-        out.print(
-            f"  {str(entry['valid_from'])[:10]}  [{entry['state']:>10}]  {entry['reason']}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    out.print(
-        "\nTry: socialcredit evaluate --rulebook cn-371003-wendeng --events FILE "
-        "--as-of 2025-01-01 --explain",
-        highlight=False,
-    )
