@@ -6,7 +6,8 @@ is calling, calls a service and renders the result; it holds no rule of its own.
 
 Modules: `app` (the factory), `context` (stores and the clock for each request), `auth`
 (tokens and roles), `errors` (the JSON error format), `metrics`, and one module per area:
-`public`, `events`, `subjects`, `decisions`, `review`.
+`public`, `lists`, `events`, `subjects`, `history`, `decisions`, `listings`, `disputes`,
+`consent`, `repairs`, `queue`, `review`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,9 @@ from socialcredit.api import (
     decisions,
     disputes,
     events,
+    history,
     listings,
+    lists,
     public,
     queue,
     repairs,
@@ -28,6 +30,7 @@ from socialcredit.api import (
 from socialcredit.api.context import Clock, StorePool
 from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.metrics import Metrics, RequestMetrics
+from socialcredit.web import routes as portal
 
 __all__ = ["create_app"]
 
@@ -38,14 +41,18 @@ An open, auditable social credit ledger: published rulebooks, explained scores, 
 `socialcredit token create --role ROLE --principal ID`. Each token acts in one role as one
 principal: `admin`, `reviewer`, `source` (a registered source), `relying_party` (a
 registered party) or `subject` (a registered subject, who sees only their own record).
-Health, metrics and the published rulebooks need no token.
+Health, metrics, the published rulebooks and lookups on published lists need no token.
 
 **Errors** are JSON, `{"error": {"code": "...", "message": "..."}}`: the code is stable, the
 message says what to fix.
 """
 
 TAGS = [
-    {"name": "public", "description": "Health, metrics and the published rulebooks: no token."},
+    {
+        "name": "public",
+        "description": "Health, metrics, the published rulebooks and lookups on lists whose "
+        "legal basis provides for publication: no token.",
+    },
     {"name": "sources", "description": "Sources report events (role `source`)."},
     {
         "name": "subjects",
@@ -108,8 +115,10 @@ def create_app(target: str, clock: Clock) -> FastAPI:
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     for area in (
         public,
+        lists,
         events,
         subjects,
+        history,
         decisions,
         listings,
         disputes,
@@ -119,4 +128,5 @@ def create_app(target: str, clock: Clock) -> FastAPI:
         review,
     ):
         app.include_router(area.router)
+    app.include_router(portal.router)
     return app

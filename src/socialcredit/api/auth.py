@@ -4,8 +4,9 @@ Roles and what each may call in this API:
 
     admin           everything but submitting events, asking for decisions and the
                     subject's own acts (disputes, appeals, consent, repair applications)
-    reviewer        any subject's score, explanation, listings, disputes and repairs; the
-                    review queue, appeal reviews, repair acceptances and decisions
+    reviewer        any subject's score, explanation, history, listings, disputes and
+                    repairs; the review queue, appeal reviews, early removals and
+                    corrections of listings, repair acceptances and decisions
     source          submit events (only the types it is registered for); answer disputes
                     of its own events
     relying_party   decisions, for the purposes it is registered for
@@ -13,24 +14,27 @@ Roles and what each may call in this API:
                     consent and repair applications; nobody else's
 
 A subject's token that names another subject is refused before anything is read, with the
-same answer whether that subject exists or not.
+same answer whether that subject exists or not; one that names a record by its ref
+(`concerning`) is refused alike whether the ref names another's record or nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from socialcredit.api.context import Stored
 from socialcredit.api.errors import ApiError
-from socialcredit.errors import AuthenticationError
+from socialcredit.errors import AuthenticationError, SocialCreditError, StoreError
 from socialcredit.services.tokens import authenticate
 
-__all__ = ["Caller", "caller", "reading_subject", "requiring"]
+__all__ = ["Caller", "caller", "concerning", "reading_subject", "requiring"]
+
+T = TypeVar("T")
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -109,3 +113,22 @@ def reading_subject(*roles: str) -> Callable[[str, Caller], Caller]:
         return who
 
     return check
+
+
+def concerning(who: Caller, find: Callable[[], T], subject_of: Callable[[T], str], what: str) -> T:
+    """The record `find` looks up by its ref, if the caller may read it: any, for a caller
+    that is not a subject (a lookup error stands: 404, 400); a subject's own only, refused
+    alike whether the ref names another subject's record, nothing, or is no ref at all."""
+    if who.role != "subject":
+        return find()
+    try:
+        found: T | None = find()
+    except StoreError:
+        raise  # a fault of the store, not an answer about the record
+    except SocialCreditError:
+        found = None
+    if found is None or subject_of(found) != who.principal:
+        raise ApiError(
+            403, "not_own_record", f"a subject's token reads only that subject's own {what}"
+        )
+    return found

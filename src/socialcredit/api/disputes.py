@@ -1,9 +1,10 @@
 """Disputes: the subject contests an entry of theirs and adds information; the source whose
-event it is confirms or withdraws it; the subject (or an admin or reviewer) lists them.
+event it is confirms or withdraws it; the subject (or an admin or reviewer) reads them.
 
 A dispute is named by its ref (`X-<log position of the event>`). Only the subject it is
-about acts on it as subject, and only the source that reported the event answers it; any
-other caller of those roles is refused the same way whether the ref exists or not.
+about reads it or acts on it as subject, and only the source that reported the event
+answers it; any other caller of those roles is refused the same way whether the ref exists
+or not.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from socialcredit.api.auth import Caller, reading_subject, requiring
+from socialcredit.api.auth import Caller, concerning, reading_subject, requiring
 from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from socialcredit.errors import SocialCreditError
@@ -37,10 +38,16 @@ Disputant = Annotated[Caller, Depends(reading_subject())]
 Subject = Annotated[Caller, Depends(requiring("subject"))]
 Source = Annotated[Caller, Depends(requiring("source"))]
 AnyReader = Annotated[Caller, Depends(reading_subject("admin", "reviewer"))]
+Concerned = Annotated[Caller, Depends(requiring("subject", "reviewer", "admin"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     400: {"model": ErrorBody, "description": "The service refused it; the message says why."},
+}
+_READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    400: {"model": ErrorBody, "description": "Not a dispute ref."},
+    404: {"model": ErrorBody, "description": "No such dispute."},
 }
 
 
@@ -180,3 +187,14 @@ def listed(subject: str, store: Stored, now: Now, who: AnyReader) -> list[Disput
     found = [_shown(d) for d in disputes_of(store, subject, now)]
     log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="disputes", at=now)
     return found
+
+
+@router.get("/disputes/{ref}", summary="A dispute by its ref", responses=_READ_ERRORS)
+def one(ref: str, store: Stored, now: Now, who: Concerned) -> Dispute:
+    """One dispute, with its state, deadlines and history: the disputing subject's own, or
+    any for a reviewer or admin (a read logged for the subject)."""
+    found = concerning(who, lambda: find_dispute(store, ref, now), lambda d: d.subject, "disputes")
+    log_reads(
+        store, who=who.principal, role=who.role, subjects=[found.subject], what="dispute", at=now
+    )
+    return _shown(found)

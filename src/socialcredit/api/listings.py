@@ -1,9 +1,11 @@
 """Listings: a subject's place on a list (a court's, a regulator's), the appeal the subject
-lodges against it, and the reviewer's decision on the appeal.
+lodges against it, the reviewer's decision on the appeal, and the listing taken off early
+(the judgment performed) or withdrawn as wrongful, as `socialcredit listing` does.
 
 A listing is named by its ref (`L-<log position>-<list id>`). Only the subject listed
-appeals; any other subject is refused the same way whether the ref exists or not. Times in
-a listing are wall-clock times in its scheme's timezone.
+reads it as subject and appeals; any other subject is refused the same way whether the ref
+exists or not. Times in a listing are wall-clock times in its scheme's timezone. Each
+action records the token's principal as the one who took it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from socialcredit.api.auth import Caller, reading_subject, requiring
+from socialcredit.api.auth import Caller, concerning, reading_subject, requiring
 from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ApiError, ErrorBody
 from socialcredit.errors import SocialCreditError
 from socialcredit.services.access_log import log_reads
 from socialcredit.services.casework import (
+    act_on_listing,
     appeal_listing,
     find_listing,
     listing_dict,
@@ -27,6 +30,7 @@ from socialcredit.services.casework import (
     review_listing,
 )
 from socialcredit.services.listings import SubjectListing
+from socialcredit.storage import Store
 
 __all__ = ["router"]
 
@@ -35,6 +39,7 @@ router = APIRouter(tags=["listings"])
 AnyReader = Annotated[Caller, Depends(reading_subject("admin", "reviewer"))]
 Subject = Annotated[Caller, Depends(requiring("subject"))]
 Reviewer = Annotated[Caller, Depends(requiring("reviewer", "admin"))]
+Concerned = Annotated[Caller, Depends(requiring("subject", "reviewer", "admin"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
@@ -99,6 +104,12 @@ class ReviewRequest(BaseModel):
     reasons: str = Field(min_length=1, max_length=4000)
 
 
+class ActionRequest(BaseModel):
+    """Why the listing is taken off early, or why it was wrong; recorded with the action."""
+
+    reasons: str = Field(min_length=1, max_length=4000)
+
+
 def _shown(listed: SubjectListing) -> Listing:
     return Listing.model_validate(listing_dict(listed))
 
@@ -138,3 +149,37 @@ def review(ref: str, body: ReviewRequest, store: Stored, now: Now, who: Reviewer
     token's principal."""
     listed = review_listing(store, ref, body.outcome, body.reasons, reviewer=who.principal, at=now)
     return _shown(listed)
+
+
+@router.get("/listings/{ref}", summary="A listing by its ref", responses=_WRITE_ERRORS)
+def one(ref: str, store: Stored, now: Now, who: Concerned) -> Listing:
+    """One listing, with its notice, appeal window and history: the listed subject's own, or
+    any for a reviewer or admin (a read logged for the subject)."""
+    found = concerning(who, lambda: find_listing(store, ref, now), lambda s: s.subject, "listings")
+    log_reads(
+        store, who=who.principal, role=who.role, subjects=[found.subject], what="listing", at=now
+    )
+    return _shown(found)
+
+
+def _act(
+    store: Store, ref: str, kind: str, body: ActionRequest, who: Caller, now: datetime
+) -> Listing:
+    data = {"reasons": body.reasons, "by": who.principal}
+    return _shown(act_on_listing(store, ref, kind, data, at=now))
+
+
+@router.post("/listings/{ref}/removal", summary="Take a listing off early", responses=_WRITE_ERRORS)
+def removal(ref: str, body: ActionRequest, store: Stored, now: Now, who: Reviewer) -> Listing:
+    """Take a listing off now, before its period ends (the judgment performed, a settlement
+    reached); a listing no longer live is left as it is and its history says why."""
+    return _act(store, ref, "listing.early_removal", body, who, now)
+
+
+@router.post(
+    "/listings/{ref}/correction", summary="Withdraw a wrongful listing", responses=_WRITE_ERRORS
+)
+def correction(ref: str, body: ActionRequest, store: Stored, now: Now, who: Reviewer) -> Listing:
+    """Withdraw a listing the subject should never have had, with the reasons; it shows as
+    `corrected` from now on."""
+    return _act(store, ref, "listing.correction", body, who, now)

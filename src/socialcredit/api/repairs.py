@@ -2,7 +2,9 @@
 counting; a reviewer or admin accepts the application for the authority and decides it.
 
 The platform answers within 10 working days of the application and the authority decides
-within 3 of the acceptance; each step recorded is the token's principal acting.
+within 3 of the acceptance; each step recorded is the token's principal acting. An
+application (`R-...`) is read by its subject, a reviewer or an admin; any other subject is
+refused the same way whether it exists or not.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from socialcredit.api.auth import Caller, reading_subject, requiring
+from socialcredit.api.auth import Caller, concerning, reading_subject, requiring
 from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ErrorBody
 from socialcredit.services.access_log import log_reads
@@ -22,6 +24,7 @@ from socialcredit.services.repair import (
     accept_repair,
     apply_for_repair,
     decide_repair,
+    repair_application,
     repair_applications,
 )
 
@@ -32,6 +35,7 @@ router = APIRouter(tags=["repairs"])
 Applicant = Annotated[Caller, Depends(reading_subject())]
 AnyReader = Annotated[Caller, Depends(reading_subject("admin", "reviewer"))]
 Reviewer = Annotated[Caller, Depends(requiring("reviewer", "admin"))]
+Concerned = Annotated[Caller, Depends(requiring("subject", "reviewer", "admin"))]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
@@ -155,3 +159,16 @@ def listed(subject: str, store: Stored, now: Now, who: AnyReader) -> list[Repair
     found = [_shown(a, now) for a in repair_applications(store, [subject])]
     log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="repairs", at=now)
     return found
+
+
+@router.get("/repairs/{application}", summary="A repair application by its ref", responses=_ERRORS)
+def one(application: str, store: Stored, now: Now, who: Concerned) -> Repair:
+    """One repair application: its target, state, deadlines and decision; the applicant's
+    own, or any for a reviewer or admin (a read logged for the subject)."""
+    found = concerning(
+        who, lambda: repair_application(store, application), lambda a: a.subject, "repairs"
+    )
+    log_reads(
+        store, who=who.principal, role=who.role, subjects=[found.subject], what="repair", at=now
+    )
+    return _shown(found, now)

@@ -19,7 +19,7 @@ from socialcredit.services.access_log import access_of, log_reads
 from socialcredit.services.outbox import notices_of
 from socialcredit.services.statements import explanation, read_known_subject, statement
 
-__all__ = ["router"]
+__all__ = ["NOT_FOUND", "SchemeQuery", "asked_moment", "router"]
 
 router = APIRouter(prefix="/subjects/{subject}", tags=["subjects"])
 
@@ -125,15 +125,18 @@ class Notice(BaseModel):
     deliveries: list[dict[str, Any]]
 
 
-def _moment(as_of: datetime | None, now: datetime) -> datetime:
+def asked_moment(as_of: datetime | None, now: datetime, name: str = "as_of") -> datetime:
+    """The moment a query asks about (`now` if none): aware, and in a year from 1900 to 2200."""
     if as_of is None:
         return now
     if as_of.tzinfo is None:
         raise ApiError(
-            422, "invalid_request", "query.as_of: give an offset, e.g. 2026-03-01T12:00:00+08:00"
+            422,
+            "invalid_request",
+            f"query.{name}: give an offset, e.g. 2026-03-01T12:00:00+08:00",
         )
     if not 1900 <= as_of.year <= 2200:
-        raise ApiError(422, "invalid_request", "query.as_of: a year from 1900 to 2200")
+        raise ApiError(422, "invalid_request", f"query.{name}: a year from 1900 to 2200")
     return as_of
 
 
@@ -151,7 +154,7 @@ def score(
     rulebook: SchemeQuery = None,
 ) -> Statement:
     """The subject's score and grade under every published scheme, from the stored facts."""
-    record = read_known_subject(store, subject, _moment(as_of, now), rulebook)
+    record = read_known_subject(store, subject, asked_moment(as_of, now), rulebook)
     log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="score", at=now)
     return Statement.model_validate(statement(record))
 
@@ -172,7 +175,7 @@ def explain(
     """Each entry with its rule, rulebook version, source, event, points, validity and
     whether it counts, has expired or is disputed; and the events that count for nothing
     (voided, removed by a dispute, pending, rejected), with why."""
-    record = read_known_subject(store, subject, _moment(as_of, now), rulebook)
+    record = read_known_subject(store, subject, asked_moment(as_of, now), rulebook)
     log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="explain", at=now)
     return Explanation.model_validate(explanation(record))
 
