@@ -1,5 +1,6 @@
 """Benchmarks: the kernel against a ZEN decision table, the ledger (bench/ingest.py),
-eligibility decisions (bench/decisions.py) and the simulator against Mesa (bench/simulate.py).
+eligibility decisions (bench/decisions.py), the simulator against Mesa (bench/simulate.py)
+and decisions over HTTP against a hello world (bench/http_api.py).
 
     uv run --group bench python bench/run.py                 # everything, writes BENCHMARKS.md
     uv run --group bench python bench/run.py --only kernel   # one section; the others are kept
@@ -11,7 +12,8 @@ turning the reference's sample into dicts. Ledger: `bench/ingest.py`'s section, 
 this run (each of its phases in a fresh process, as when it runs alone); `--ledger="FLAGS"`
 passes it flags. Decisions: `bench/decisions.py`'s section; `--decisions="FLAGS"`.
 Simulator: `bench/simulate.py`'s section (each of its runs in a fresh process);
-`--simulate="FLAGS"`.
+`--simulate="FLAGS"`. HTTP: `bench/http_api.py`'s section (its servers in processes of their
+own); `--http="FLAGS"`.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import polars as pl
 import zen
 
 import decisions
+import http_api
 import ingest
 import simulate
 from machine import ROOT, machine
@@ -47,7 +50,8 @@ from socialcredit.simulate.synthetic import synthetic_events, synthetic_populati
 from zen_table import DECISION_KEY, covered_rules, decision_json, input_fields, uncovered_rules
 
 COMMAND = "uv run --group bench python bench/run.py"
-SECTIONS = ("kernel", "ledger", "decisions", "simulate")  # in the order BENCHMARKS.md gives them
+# In the order BENCHMARKS.md gives them.
+SECTIONS = ("kernel", "ledger", "decisions", "simulate", "http")
 RULEBOOK = "cn-371003-wendeng"
 START = date(2025, 1, 1)
 EVENTS_PER_PERSON_YEAR = 10.0  # what `synthetic_events` gives at rate 1.0, about
@@ -76,6 +80,7 @@ class Config:
     ledger: list[str]  # flags for bench/ingest.py
     decisions: list[str]  # flags for bench/decisions.py
     simulate: list[str]  # flags for bench/simulate.py
+    http: list[str]  # flags for bench/http_api.py
     argv: list[str]  # as given, for the ledger section to name its command
 
     @property
@@ -127,6 +132,12 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         '--mesa-people 2000"',
     )
     parser.add_argument(
+        "--http",
+        default="",
+        metavar="FLAGS",
+        help='flags for bench/http_api.py, as one string: --http="--duration 10"',
+    )
+    parser.add_argument(
         "--only",
         choices=SECTIONS,
         default=None,
@@ -150,6 +161,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
     ledger = ["--quick"] * args.quick + shlex.split(args.ledger)
     decision_flags = ["--quick"] * args.quick + shlex.split(args.decisions)
     simulate_flags = ["--quick"] * args.quick + shlex.split(args.simulate)
+    http_flags = ["--quick"] * args.quick + shlex.split(args.http)
     return Config(
         args.people,
         args.days,
@@ -164,6 +176,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Config:
         ledger,
         decision_flags,
         simulate_flags,
+        http_flags,
         argv,
     )
 
@@ -549,12 +562,13 @@ def header() -> str:
             "beside bare inserts and the kernel alone, then eligibility decisions from warm "
             "caches (`bench/decisions.py`) beside `decide` from the facts; every figure sits "
             "beside its reference, measured in the same run, then the simulator "
-            "(`bench/simulate.py`) beside the same behaviour model in Mesa. The full run is "
-            "long. Flags:",
+            "(`bench/simulate.py`) beside the same behaviour model in Mesa, then decisions "
+            "over HTTP (`bench/http_api.py`) beside a hello-world FastAPI app served the same "
+            "way. The full run is long. Flags:",
             "",
-            "- `--only kernel`, `--only ledger`, `--only decisions` or `--only simulate` "
-            "measures that section only and keeps the others as they stand in the file "
-            "written.",
+            "- `--only kernel`, `--only ledger`, `--only decisions`, `--only simulate` or "
+            "`--only http` measures that section only and keeps the others as they stand in "
+            "the file written.",
             "- `--output PATH` writes there instead of BENCHMARKS.md.",
             "- `--quick` does a tiny smoke run of every section (or the one `--only` names) "
             "and prints only, unless `--output` is given.",
@@ -568,6 +582,8 @@ def header() -> str:
             'example `--decisions="--people 200000"`.',
             '- Simulator flags go to `bench/simulate.py` through `--simulate="FLAGS"`, for '
             'example `--simulate="--people 100000 --mesa-people 2000"`.',
+            '- HTTP flags go to `bench/http_api.py` through `--http="FLAGS"`, for example '
+            '`--http="--duration 10 --connections 64"`.',
         ]
     )
 
@@ -583,6 +599,7 @@ def split(text: str) -> dict[str, str]:
         ingest.HEADING: "ledger",
         decisions.HEADING: "decisions",
         simulate.HEADING: "simulate",
+        http_api.HEADING: "http",
     }
     starts = {"kernel": headings[0]} | {
         named[lines[i].strip()]: i for i in headings if lines[i].strip() in named
@@ -674,6 +691,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         decisions.parse_args(config.decisions, prog="bench/run.py --decisions")
     if "simulate" in config.sections:
         simulate.parse_args(config.simulate, prog="bench/run.py --simulate")
+    if "http" in config.sections:
+        http_api.parse_args(config.http, prog="bench/run.py --http")
     sections = kept(config)
     # The ledger first: its phases run in child processes, so the kernel's peak memory (this
     # process's) stays its own, and the kernel's frames never sit beside the ledger's phases.
@@ -686,6 +705,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if "simulate" in config.sections:
         print("simulate ... (progress on stderr)")
         sections["simulate"] = simulate.section(config.simulate)
+    if "http" in config.sections:
+        print("http ... (progress on stderr)")
+        sections["http"] = http_api.section(config.http)
     if "kernel" in config.sections:
         sections["kernel"] = kernel_section(config)
     text = document(sections)

@@ -113,3 +113,16 @@ def test_a_low_trust_source_s_events_wait_for_review(world: World) -> None:
 def test_keys_of_the_recorder_s_own_columns_are_ignored(world: World) -> None:
     body = submit(world, {**fine("tj-30", ADULT), "_line": "7", "_problem": "none"})
     assert outcomes(body) == [(1, "new")]
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [{"*": None}, {"^id$": "x"}, {"data": {"amount_cny": 800, "*": 1}}],
+    ids=["star", "pattern", "data-star"],
+)
+def test_a_field_named_like_a_column_pattern_is_rejected_and_the_rest_kept(
+    world: World, odd: dict[str, Any]
+) -> None:
+    body = submit(world, {**fine("tj-40", ADULT), **odd}, fine("tj-41", ADULT))
+    assert outcomes(body) == [(1, "rejected"), (2, "new")]
+    assert "not a field name" in body["rows"][0]["reason"]

@@ -3,11 +3,13 @@ listed subject appeals, a reviewer or admin decides, recorded as the token's pri
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from socialcredit.storage import open_store
 from tests.api_support import (
     COURT,
     DEFAULTERS,
@@ -105,3 +107,53 @@ def test_a_review_of_a_malformed_ref_is_rejected_not_a_fault(world: World) -> No
 
 def test_a_subject_never_listed_has_no_listing(world: World) -> None:
     assert world.get(f"/subjects/{OTHER_ADULT}/listings", "admin").json() == []
+
+
+def _acted_by(world: World, ref: str) -> list[tuple[str, str]]:
+    with open_store(world.store) as store:
+        kinds = ["listing.early_removal", "listing.correction"]
+        actions = store.case_actions_for([ADULT], refs=[ref], kinds=kinds)
+    return [(kind, json.loads(data)["by"]) for kind, data in actions.select("kind", "data").rows()]
+
+
+def test_a_listing_in_effect_is_taken_off_early_as_the_tokens_principal(
+    world: World,
+) -> None:
+    ref = list_a_defaulter(world, noticed=True)
+    body = {"reasons": "the judgment was performed"}
+    response = world.post(f"/listings/{ref}/removal", "reviewer", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "removed"
+    assert response.json()["in_effect"] is False
+    assert "the judgment was performed" in response.json()["steps"][-1]["reason"]
+    assert _acted_by(world, ref) == [("listing.early_removal", "reviewer-wang")]
+
+
+def test_a_wrongful_listing_is_corrected(world: World) -> None:
+    ref = list_a_defaulter(world, noticed=True)
+    body = {"reasons": "another person of the same name"}
+    response = world.post(f"/listings/{ref}/correction", "admin", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "corrected"
+    assert _acted_by(world, ref) == [("listing.correction", "operator-li")]
+
+
+def test_a_removal_of_a_listing_no_longer_live_is_recorded_without_effect(
+    world: World,
+) -> None:
+    ref = list_a_defaulter(world, noticed=True)
+    world.post(f"/listings/{ref}/removal", "admin", json={"reasons": "paid"})
+    response = world.post(f"/listings/{ref}/removal", "admin", json={"reasons": "paid again"})
+    assert response.status_code == 200, response.text
+    assert response.json()["state"] == "removed"
+    assert "no effect: the listing is already removed" in response.json()["steps"][-1]["reason"]
+
+
+@pytest.mark.parametrize("action", ["removal", "correction"])
+def test_an_action_needs_reasons_and_a_listing(world: World, action: str) -> None:
+    ref = list_a_defaulter(world)
+    empty = world.post(f"/listings/{ref}/{action}", "admin", json={"reasons": ""})
+    assert empty.status_code == 422
+    assert "body.reasons" in empty.json()["error"]["message"]
+    missing = world.post(f"/listings/L-999-x/{action}", "admin", json={"reasons": "paid"})
+    assert missing.status_code == 404

@@ -12,6 +12,7 @@ import pytest
 
 from tests.api_support import (
     CIVIC,
+    DEFAULTERS,
     PENDING,
     TRAFFIC,
     World,
@@ -49,6 +50,11 @@ def only(*allowed: str, success: int = 200) -> dict[str | None, int]:
 REVIEW = f"/pending/{PENDING[0]}/{PENDING[1]}"
 
 
+def nobody() -> dict[str | None, int]:
+    """404 for every caller: a public path that answers nothing yet."""
+    return dict.fromkeys(CALLERS, 404)
+
+
 def on_listing(action: str, body: dict[str, str]) -> Call:
     """A call on ADULT's listing, listed first."""
     return lambda w, c: w.post(f"/listings/{list_a_defaulter(w)}/{action}", c, json=body)
@@ -77,6 +83,11 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
         lambda w, c: w.get("/rulebooks/cn-national", c),
         public(),
     ),
+    # No list is marked as published (the rulebook format has no mark for it yet).
+    ("GET", "/lists/{list_id}/{subject}"): (
+        lambda w, c: w.get(f"/lists/{DEFAULTERS}/{ADULT}", c),
+        nobody(),
+    ),
     ("POST", "/events"): (
         lambda w, c: w.post("/events", c, json={"events": [fine("tj-77", ADULT)]}),
         only("source", "low_source"),
@@ -87,6 +98,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
     ),
     ("GET", "/subjects/{subject}/explain"): (
         lambda w, c: w.get(f"/subjects/{ADULT}/explain", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("GET", "/subjects/{subject}/history"): (
+        lambda w, c: w.get(f"/subjects/{ADULT}/history", c),
         only("admin", "reviewer", "subject"),
     ),
     ("GET", "/subjects/{subject}/access"): (
@@ -109,6 +124,18 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
         lambda w, c: w.get(f"/subjects/{ADULT}/listings", c),
         only("admin", "reviewer", "subject"),
     ),
+    ("GET", "/listings/{ref}"): (
+        lambda w, c: w.get(f"/listings/{list_a_defaulter(w)}", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("POST", "/listings/{ref}/removal"): (
+        on_listing("removal", {"reasons": "the judgment was performed"}),
+        only("admin", "reviewer"),
+    ),
+    ("POST", "/listings/{ref}/correction"): (
+        on_listing("correction", {"reasons": "another person of the same name"}),
+        only("admin", "reviewer"),
+    ),
     ("POST", "/listings/{ref}/appeal"): (
         on_listing("appeal", {"grounds": "the judgment was performed"}),
         only("subject"),
@@ -127,6 +154,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
     ),
     ("GET", "/subjects/{subject}/disputes"): (
         lambda w, c: w.get(f"/subjects/{ADULT}/disputes", c),
+        only("admin", "reviewer", "subject"),
+    ),
+    ("GET", "/disputes/{ref}"): (
+        lambda w, c: w.get(f"/disputes/{open_a_dispute(w)}", c),
         only("admin", "reviewer", "subject"),
     ),
     ("POST", "/disputes/{ref}/information"): (
@@ -149,6 +180,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
             json={"target": f"{TRAFFIC}/tj-1", "commitment": "drive well", "proof": "paid"},
         ),
         only("subject", success=201),
+    ),
+    ("GET", "/repairs/{application}"): (
+        lambda w, c: w.get(f"/repairs/{apply_for_a_repair(w)}", c),
+        only("admin", "reviewer", "subject"),
     ),
     ("POST", "/repairs/{application}/accept"): (on_repair("accept"), only("admin", "reviewer")),
     ("POST", "/repairs/{application}/decision"): (

@@ -27,7 +27,8 @@ __all__ = [
     "review_listing",
 ]
 
-_REF = re.compile(r"^L-(\d+)-(.+)$")
+# A log position is a 64-bit integer: more digits name no event and could not be looked up.
+_REF = re.compile(r"^L-([0-9]{1,18})-(.+)$")
 
 
 def find_listing(store: Store, ref: str, as_of: datetime) -> SubjectListing:

@@ -76,7 +76,8 @@ DISPUTE_ACTIONS = (
 # The status a settled frame gives an event a dispute removed (stored: accepted or pending).
 REMOVED = "removed"
 
-_REF = re.compile(r"^X-(\d+)(?:-(\d+))?$")
+# A log position is a 64-bit integer: more digits name no event and could not be looked up.
+_REF = re.compile(r"^X-([0-9]{1,18})(?:-([0-9]+))?$")
 
 
 def dispute_ref(event_seq: int, earlier: int) -> str:
