@@ -125,4 +125,4 @@ def test_a_field_named_like_a_column_pattern_is_rejected_and_the_rest_kept(
 ) -> None:
     body = submit(world, {**fine("tj-40", ADULT), **odd}, fine("tj-41", ADULT))
     assert outcomes(body) == [(1, "rejected"), (2, "new")]
-    assert "not a field name" in body["rows"][0]["reason"]
+    assert "cannot be a column name" in body["rows"][0]["reason"]

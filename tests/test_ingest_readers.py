@@ -655,3 +655,22 @@ def test_the_documented_mapping_loads(tmp_path: Path) -> None:
         path = tmp_path / "mapping.toml"
         path.write_text(block, encoding="utf-8")
         assert load_mapping(path).fields
+
+
+@pytest.mark.parametrize("name", ["*", "^subject$"])
+@pytest.mark.parametrize("suffix", [".ndjson", ".json"])
+def test_a_field_named_like_a_column_pattern_is_a_rejected_row(
+    tmp_path: Path, name: str, suffix: str
+) -> None:
+    good = {"id": "a", "source": "s", "subject": ADULT, "type": "t", "occurred_at": "2024-01-01"}
+    bad = {**good, "id": "b", "data": {name: 1}}
+    path = tmp_path / f"events{suffix}"
+    if suffix == ".ndjson":
+        path.write_text(f"{json.dumps(good)}\n{json.dumps(bad)}\n")
+    else:
+        path.write_text(f"[\n{json.dumps(good)},\n{json.dumps(bad)}\n]\n")
+    frame, rejected = read_events_file(path)
+    assert frame.get_column("id").to_list() == ["a"]
+    [rejection] = rejected
+    assert rejection.line == (2 if suffix == ".ndjson" else 3)
+    assert repr(name) in rejection.reason

@@ -181,24 +181,15 @@ class RowResult:
     warnings: tuple[str, ...] = ()
 
 
-def _unnameable(row: dict[str, str | None]) -> str | None:
-    """A field name a frame cannot hold as a column of that name (Polars reads `*` and
-    `^...$` as every column, or a pattern of them), if the row has one."""
-    return next((k for k in row if k == "*" or (k.startswith("^") and k.endswith("$"))), None)
-
-
 def _flattened(records: Sequence[object]) -> tuple[pl.DataFrame, list[Rejection]]:
     """Event objects as a text frame with `_line`, and the items that are not objects (or
-    have a field name no column can have). Keys starting with "_" are dropped: those names
-    are the recorder's own columns."""
+    have a field name no column can have, `flatten_record`). Keys starting with "_" are
+    dropped: those names are the recorder's own columns."""
     rows, lines, rejected = [], [], []
     for line, item in enumerate(records, start=1):
         row = flatten_record(item) if isinstance(item, dict) else "not a JSON object"
         if isinstance(row, str):
             rejected.append(Rejection(line, "", row))
-            continue
-        if (name := _unnameable(row)) is not None:
-            rejected.append(Rejection(line, name, "not a field name: rename or leave it out"))
             continue
         rows.append({k: v for k, v in row.items() if not k.startswith("_")})
         lines.append(line)

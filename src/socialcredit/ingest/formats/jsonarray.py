@@ -21,6 +21,7 @@ from socialcredit.ingest.formats.textframe import (
     flatten_record,
     rows_frame,
     unnest_data,
+    unusable_name,
 )
 from socialcredit.kernel.compiled import compiled
 
@@ -86,6 +87,8 @@ def _fast(raw: bytes) -> pl.DataFrame | None:
     if "data" in frame.columns and not isinstance(frame.schema["data"], pl.Struct):
         return None
     frame = unnest_data(frame)
+    if unusable_name(frame.columns) is not None:  # the careful path rejects its rows
+        return None
     if any(t.is_nested() for t in frame.dtypes):
         return None  # nested values are written as JSON text by the careful path
     return as_text(frame.with_columns(pl.Series(LINE, lines, dtype=pl.Int64)))

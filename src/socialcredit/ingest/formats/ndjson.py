@@ -14,6 +14,7 @@ from socialcredit.ingest.formats.textframe import (
     flatten_record,
     rows_frame,
     unnest_data,
+    unusable_name,
 )
 
 __all__ = ["read_ndjson"]
@@ -45,6 +46,8 @@ def _fast(text: str) -> pl.DataFrame | None:
     if "data" in frame.columns and not isinstance(frame.schema["data"], pl.Struct):
         return None
     frame = unnest_data(frame)
+    if unusable_name(frame.columns) is not None:  # the careful path rejects its rows
+        return None
     # Nested values are left to the careful path, which writes them as the JSON they were.
     if any(t.is_nested() for t in frame.dtypes):
         return None

@@ -7,6 +7,7 @@ that a later check can name the line of a bad value. Empty text is null in every
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import polars as pl
@@ -24,6 +25,7 @@ __all__ = [
     "number_text",
     "rows_frame",
     "unnest_data",
+    "unusable_name",
 ]
 
 LINE = "_line"
@@ -101,7 +103,8 @@ def unnest_data(frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     data = frame.get_column("data").struct.unnest()
     kept = [c for c in data.columns if c not in TOP_LEVEL and c not in frame.columns]
-    return frame.drop("data").hstack(data.select(kept))
+    # By column, not `select`: a field named like a pattern must stay itself to be rejected.
+    return frame.drop("data").hstack([data.get_column(c) for c in kept])
 
 
 def flat_data_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -132,7 +135,16 @@ def flatten_record(record: dict[str, object]) -> dict[str, str | None] | str:
         row.update(
             {k: _scalar_text(v) for k, v in data.items() if k not in TOP_LEVEL and k not in row}
         )
+    name = unusable_name(row)
+    if name is not None:
+        return f"field {name!r} cannot be a column name: rename it or leave it out"
     return row
+
+
+def unusable_name(names: Iterable[str]) -> str | None:
+    """A field name no column can have, if there is one: Polars reads `*` and `^...$` as
+    every column, or a pattern of them."""
+    return next((n for n in names if n == "*" or (n.startswith("^") and n.endswith("$"))), None)
 
 
 def rows_frame(rows: list[dict[str, str | None]], lines: list[int]) -> pl.DataFrame:
