@@ -1,16 +1,22 @@
 """Disputes over HTTP: the subject disputes an entry of theirs and adds information, the
-source whose event it is confirms or withdraws it, and the subject, an admin or a reviewer
-lists them; nobody else acts on another's dispute, and bad input is a 4xx, never a 500."""
+source whose event it is confirms or withdraws it, the platform's reviewer removes an entry
+its source cannot substantiate or leaves the dispute to the source, and the subject, an
+admin or a reviewer lists them; nobody else acts on another's dispute, and bad input is a
+4xx, never a 500."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api_support import TRAFFIC, World, open_a_dispute, shared_template, world_from
+from socialcredit.services.dispute_casework import answer_dispute
+from socialcredit.services.tick import tick
+from socialcredit.storage import open_store
+from tests.api_support import NOW, TRAFFIC, World, open_a_dispute, shared_template, world_from
 from tests.scenario import ADULT, OTHER_ADULT
 
 GROUNDS = {"source": TRAFFIC, "event_id": "tj-1", "grounds": "I was not driving"}
@@ -131,3 +137,92 @@ def test_a_subject_without_disputes_has_an_empty_list(world: World) -> None:
     response = world.get(f"/subjects/{OTHER_ADULT}/disputes", "admin")
     assert response.status_code == 200
     assert response.json() == []
+
+
+REMOVE = {"outcome": "removed", "reasons": "the source holds no photo of the plate"}
+
+
+def _tick(world: World) -> None:
+    with open_store(world.store) as store:
+        tick(store, now=NOW)
+
+
+def test_the_reviewer_removes_an_entry_its_source_cannot_substantiate(world: World) -> None:
+    ref = open_a_dispute(world)
+    before = world.get(f"/subjects/{ADULT}/score", "subject").json()["score"]
+    response = world.post(f"/disputes/{ref}/review", "reviewer", json=REMOVE)
+    assert response.status_code == 200, response.text
+    dispute = response.json()
+    assert (dispute["state"], dispute["counts"], dispute["resolved"]) == (
+        "removed_by_reviewer",
+        False,
+        True,
+    )
+    assert "reviewer-wang" in dispute["steps"][-1]["reason"]
+    assert "the source holds no photo of the plate" in dispute["steps"][-1]["reason"]
+    assert world.get(f"/subjects/{ADULT}/score", "subject").json()["score"] > before
+    assert not [e for e in entries(world) if e["event_id"] == "tj-1"]
+    queue = world.get("/review/queue", "reviewer").json()
+    assert ref not in [item["ref"] for item in queue]
+
+
+def test_the_outcome_of_the_reviewers_removal_reaches_the_subject(world: World) -> None:
+    ref = open_a_dispute(world)
+    world.post(f"/disputes/{ref}/review", "reviewer", json=REMOVE)
+    _tick(world)
+    notices = world.get(f"/subjects/{ADULT}/notices", "subject").json()
+    outcomes = [n["data"] for n in notices if n["kind"] == "dispute.outcome_sent"]
+    assert len(outcomes) == 1
+    assert outcomes[0]["outcome"] == "removed_by_reviewer"
+    assert outcomes[0]["effect"] == "the entry is removed"
+    assert "reviewer-wang" in outcomes[0]["why"]
+    assert world.get(f"/disputes/{ref}", "subject").json()["outcome_sent_at"] is not None
+
+
+def test_the_reviewer_leaves_a_dispute_to_the_source_and_it_stays_open(world: World) -> None:
+    ref = open_a_dispute(world)
+    body = {"outcome": "left_to_source", "reasons": "the camera record is for the police"}
+    response = world.post(f"/disputes/{ref}/review", "reviewer", json=body)
+    assert response.status_code == 200, response.text
+    dispute = response.json()
+    assert (dispute["state"], dispute["counts"], dispute["resolved"]) == ("open", True, False)
+    assert "left the dispute to the source" in dispute["steps"][-1]["reason"]
+    queue = world.get("/review/queue", "reviewer").json()
+    assert ref in [item["ref"] for item in queue]
+    answer = {"answer": "confirm", "reason": "camera record"}
+    confirmed = world.post(f"/disputes/{ref}/answer", "source", json=answer).json()
+    assert confirmed["state"] == "confirmed"
+
+
+def test_a_dispute_already_resolved_is_not_decided_again(world: World) -> None:
+    ref = open_a_dispute(world)
+    world.post(f"/disputes/{ref}/answer", "source", json={"answer": "confirm", "reason": "seen"})
+    response = world.post(f"/disputes/{ref}/review", "admin", json=REMOVE)
+    assert response.status_code == 400
+    assert "already resolved (confirmed)" in response.json()["error"]["message"]
+    assert [e["event_id"] for e in entries(world)].count("tj-1") == 1
+
+
+def test_a_source_answering_after_the_reviewers_removal_changes_nothing(world: World) -> None:
+    ref = open_a_dispute(world)
+    world.post(f"/disputes/{ref}/review", "reviewer", json=REMOVE)
+    with open_store(world.store) as store:
+        late = answer_dispute(store, ref, "confirmed", "camera record", at=NOW + timedelta(days=1))
+    assert (str(late.dispute.state), late.dispute.counts) == ("removed_by_reviewer", False)
+    assert "has no effect" in str(late.dispute.steps[-1].reason)
+
+
+def test_a_review_of_no_dispute_is_not_found(world: World) -> None:
+    response = world.post("/disputes/X-999/review", "reviewer", json=REMOVE)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_reviewers_decision_is_removed_or_left_to_source_with_reasons(world: World) -> None:
+    ref = open_a_dispute(world)
+    wrong = world.post(f"/disputes/{ref}/review", "reviewer", json={**REMOVE, "outcome": "x"})
+    assert wrong.status_code == 422
+    assert "body.outcome" in wrong.json()["error"]["message"]
+    bare = world.post(f"/disputes/{ref}/review", "reviewer", json={**REMOVE, "reasons": ""})
+    assert bare.status_code == 422
+    assert "body.reasons" in bare.json()["error"]["message"]

@@ -168,6 +168,10 @@ MATRIX: dict[tuple[str, str], tuple[Call, dict[str | None, int]]] = {
         on_dispute("answer", {"answer": "confirm", "reason": "camera record"}),
         only("source"),
     ),
+    ("POST", "/disputes/{ref}/review"): (
+        on_dispute("review", {"outcome": "removed", "reasons": "no photo of the plate"}),
+        only("admin", "reviewer"),
+    ),
     ("POST", "/subjects/{subject}/consent"): (
         lambda w, c: w.post(f"/subjects/{ADULT}/consent", c, json={"rulebook": CIVIC}),
         only("subject", success=201),

@@ -1,5 +1,7 @@
 """Disputes: the subject contests an entry of theirs and adds information; the source whose
-event it is confirms or withdraws it; the subject (or an admin or reviewer) reads them.
+event it is confirms or withdraws it; the platform's reviewer (or an admin) may remove the
+entry the source cannot substantiate, or leave the dispute to the source; the subject (or an
+admin or reviewer) reads them.
 
 A dispute is named by its ref (`X-<log position of the event>`). Only the subject it is
 about reads it or acts on it as subject, and only the source that reported the event
@@ -27,6 +29,7 @@ from socialcredit.services.dispute_casework import (
     disputes_of,
     find_dispute,
     open_dispute,
+    review_dispute,
 )
 from socialcredit.services.disputes import SubjectDispute
 
@@ -39,6 +42,7 @@ Subject = Annotated[Caller, Depends(requiring("subject"))]
 Source = Annotated[Caller, Depends(requiring("source"))]
 AnyReader = Annotated[Caller, Depends(reading_subject("admin", "reviewer"))]
 Concerned = Annotated[Caller, Depends(requiring("subject", "reviewer", "admin"))]
+Reviewer = Annotated[Caller, Depends(requiring("reviewer", "admin"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
@@ -105,6 +109,14 @@ class AnswerRequest(BaseModel):
 
     answer: Literal["confirm", "withdraw"]
     reason: str = Field(min_length=1, max_length=4000)
+
+
+class ReviewRequest(BaseModel):
+    """The reviewer's decision: `removed` (the source cannot substantiate the entry; it is
+    removed in the subject's favour, now) or `left_to_source`, with reasons."""
+
+    outcome: Literal["removed", "left_to_source"]
+    reasons: str = Field(min_length=1, max_length=4000)
 
 
 def _shown(found: SubjectDispute) -> Dispute:
@@ -175,6 +187,19 @@ def answer(ref: str, body: AnswerRequest, store: Stored, now: Now, who: Source) 
         "confirmed" if body.answer == "confirm" else "withdrawn"
     )
     return _shown(answer_dispute(store, ref, outcome, body.reason, at=now))
+
+
+@router.post(
+    "/disputes/{ref}/review",
+    summary="Decide a dispute as the platform's reviewer",
+    responses={**_WRITE_ERRORS, 404: _READ_ERRORS[404]},
+)
+def review(ref: str, body: ReviewRequest, store: Stored, now: Now, who: Reviewer) -> Dispute:
+    """Remove the entry of an unresolved dispute that its source cannot substantiate (the
+    subject re-derived now, the outcome sent to the subject by the deadline job), or leave
+    the dispute to the source; the reviewer recorded is the token's principal."""
+    found = review_dispute(store, ref, body.outcome, body.reasons, by=who.principal, at=now)
+    return _shown(found)
 
 
 @router.get(

@@ -26,6 +26,7 @@ __all__ = [
     "OutcomeSent",
     "RemovalEvent",
     "ReviewDecided",
+    "ReviewerDecided",
     "SourceAnswered",
     "SourceNotified",
     "Step",
@@ -180,6 +181,22 @@ class SourceAnswered:
 
 
 @dataclass(frozen=True)
+class ReviewerDecided:
+    """The platform's reviewer decides an unresolved dispute: the source cannot substantiate
+    the event, so it is removed in the subject's favour; or the source is left to answer."""
+
+    id: str
+    at: datetime
+    by: str
+    outcome: Literal["removed", "left_to_source"]
+    reasons: str
+
+    def __post_init__(self) -> None:
+        if self.outcome not in ("removed", "left_to_source"):
+            raise ValueError(f"review {self.id}: outcome must be 'removed' or 'left_to_source'")
+
+
+@dataclass(frozen=True)
 class OutcomeSent:
     """The dispute's outcome is sent to the subject."""
 
@@ -187,4 +204,4 @@ class OutcomeSent:
     at: datetime
 
 
-DisputeFact = SourceNotified | InformationAdded | SourceAnswered | OutcomeSent
+DisputeFact = SourceNotified | InformationAdded | SourceAnswered | ReviewerDecided | OutcomeSent

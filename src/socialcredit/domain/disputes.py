@@ -8,8 +8,14 @@ the rulebook's timezone.
     open --source notified--> source_notified --source confirms--> confirmed
                                               --source withdraws--> withdrawn
                                               --no answer by day 30 (45)--> removed_unverified
+                                              --the reviewer removes it--> removed_by_reviewer
 
-    an answer, or the deadline, before the source was notified resolves the dispute alike
+    an answer, the reviewer's removal, or the deadline, before the source was notified
+    resolves the dispute alike
+
+The platform's reviewer may decide an unresolved dispute: finding that the source cannot
+substantiate the event, it removes the entry in the subject's favour, as a withdrawal does;
+or it leaves the dispute to the source, a step that changes nothing but is on the record.
 
 The clocks, counted from the day after the step that starts them:
 
@@ -27,10 +33,11 @@ A notice or an outcome not sent by its deadline is not a transition but an overd
 the deadline job sees it and sends it; sent late, it is recorded as late.
 
 From the moment of the dispute the entry shows as disputed, with the outcome once there is
-one. An entry removed by a dispute (withdrawn, or removed unverified) is excluded from every
-score computed once the removal is known, at every moment, the moments before the removal
-included, as a voided event is: a record that could not be verified must not harm. Decisions
-given earlier on the strength of it are what the services correct and notify.
+one. An entry removed by a dispute (withdrawn, removed by the reviewer, or removed
+unverified) is excluded from every score computed once the removal is known, at every
+moment, the moments before the removal included, as a voided event is: a record that could
+not be verified must not harm. Decisions given earlier on the strength of it are what the
+services correct and notify.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ from socialcredit.domain.cases import (
     DisputeOpened,
     InformationAdded,
     OutcomeSent,
+    ReviewerDecided,
     SourceAnswered,
     SourceNotified,
     Step,
@@ -77,19 +85,22 @@ class State(StrEnum):
     CONFIRMED = "confirmed"
     WITHDRAWN = "withdrawn"
     REMOVED_UNVERIFIED = "removed_unverified"
+    REMOVED_BY_REVIEWER = "removed_by_reviewer"
 
 
 _Clock = Callable[[], None]
 
-_RESOLVED = frozenset({State.CONFIRMED, State.WITHDRAWN, State.REMOVED_UNVERIFIED})
-_REMOVED = frozenset({State.WITHDRAWN, State.REMOVED_UNVERIFIED})
+_REMOVED = frozenset({State.WITHDRAWN, State.REMOVED_UNVERIFIED, State.REMOVED_BY_REVIEWER})
+_RESOLVED = frozenset({State.CONFIRMED, *_REMOVED})
 
 # Facts at the same instant apply in this order, after any clock due then; and their names.
+# The reviewer decides only what the source has not: at the same instant, its answer first.
 _ORDER: dict[type, tuple[int, str]] = {
     SourceNotified: (0, "the notice to the source"),
     InformationAdded: (1, "the added information"),
     SourceAnswered: (2, "the source's answer"),
-    OutcomeSent: (3, "the outcome sent"),
+    ReviewerDecided: (3, "the reviewer's decision"),
+    OutcomeSent: (4, "the outcome sent"),
 }
 
 
@@ -114,7 +125,7 @@ class Dispute:
 
     @property
     def resolved(self) -> bool:
-        """True once the source answered or the deadline removed the entry."""
+        """True once the source answered, or the reviewer or the deadline removed the entry."""
         return self.state in _RESOLVED
 
     @property
@@ -260,6 +271,8 @@ class _Fold:
             self.add_information(fact)
         elif isinstance(fact, SourceAnswered):
             self.answer(fact)
+        elif isinstance(fact, ReviewerDecided):
+            self.review(fact)
         else:
             self.send_outcome(fact)
 
@@ -303,6 +316,28 @@ class _Fold:
         else:
             said = f"the source withdrew the entry: {fact.reasons}; the entry is removed"
             self.resolve_as(fact.at, State.WITHDRAWN, fact.id, said)
+
+    def review(self, fact: ReviewerDecided) -> None:
+        if self.state is State.REMOVED_UNVERIFIED:
+            self.no_effect(
+                fact, f"too late: the entry was removed, unverified, after {self.resolve}"
+            )
+        elif self.resolved:
+            self.no_effect(fact, f"the dispute is already resolved: {self.state}")
+        elif fact.outcome == "removed":
+            said = (
+                f"the platform's reviewer {fact.by} found that the source cannot substantiate "
+                f"the entry: {fact.reasons}; the entry is removed"
+            )
+            self.resolve_as(fact.at, State.REMOVED_BY_REVIEWER, fact.id, said)
+        else:
+            said = f"the platform's reviewer {fact.by} left the dispute to the source: "
+            self.step(
+                fact.at,
+                self.state,
+                fact.id,
+                f"{said}{fact.reasons}; the source answers by {self.resolve}",
+            )
 
     def send_outcome(self, fact: OutcomeSent) -> None:
         if not self.resolved or self.tell is None:

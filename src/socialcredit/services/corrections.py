@@ -37,6 +37,8 @@ DECISION_CORRECTED = "notice.decision_corrected"
 _WHY = {
     State.WITHDRAWN: "the source withdrew it",
     State.REMOVED_UNVERIFIED: "the source did not confirm it by the dispute's deadline",
+    State.REMOVED_BY_REVIEWER: "the platform's reviewer found that its source cannot "
+    "substantiate it",
 }
 
 

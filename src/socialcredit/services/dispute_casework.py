@@ -1,12 +1,14 @@
-"""Case actions on a dispute: the subject opens it and adds information; the source answers.
+"""Case actions on a dispute: the subject opens it and adds information; the source answers;
+the platform's reviewer may remove the entry the source cannot substantiate.
 
 Each is an append-only fact with its own timestamp, so disputes handled elsewhere can be
 loaded with the dates they really happened. A dispute is of one entry the subject has: the
 event behind it must be theirs and make an entry under a published scheme; an event already
 under an unresolved dispute, or already removed by one, is not disputed again. An answer
 that the dispute's state does not admit (after the deadline removed the entry) is still
-recorded, and the history says it had no effect and why. A withdrawal re-derives the
-subject's caches in the same transaction, so they follow the facts at once.
+recorded, and the history says it had no effect and why. A withdrawal, or the reviewer's
+removal, re-derives the subject's caches in the same transaction, so they follow the facts
+at once.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from socialcredit.services.derive import derive, refresh_caches
 from socialcredit.services.disputes import (
     DISPUTE_OPENED,
     INFORMATION_ADDED,
+    REVIEWER_DECIDED,
     SOURCE_ANSWERED,
     SubjectDispute,
     dispute_ref,
@@ -40,6 +43,7 @@ __all__ = [
     "disputes_of",
     "find_dispute",
     "open_dispute",
+    "review_dispute",
 ]
 
 
@@ -177,6 +181,36 @@ def answer_dispute(
     with store.atomic():
         append_case_action(store, SOURCE_ANSWERED, found.subject, ref, data, at)
         if outcome == "withdrawn":
+            refresh_caches(store, _schemes(store), [found.subject], at)
+    return find_dispute(store, ref, at)
+
+
+def review_dispute(
+    store: Store,
+    ref: str,
+    outcome: Literal["removed", "left_to_source"],
+    reasons: str,
+    *,
+    by: str,
+    at: datetime,
+) -> SubjectDispute:
+    """Record the reviewer's decision on an unresolved dispute: the entry removed in the
+    subject's favour (its caches re-derived with it, in one transaction), or left to the
+    source. The dispute as of `at`."""
+    if outcome not in ("removed", "left_to_source"):
+        raise SocialCreditError(f"a reviewer removes or leaves to the source, not {outcome!r}")
+    if not reasons.strip():
+        raise SocialCreditError("say why the reviewer decides so: reasons")
+    found = find_dispute(store, ref, at)
+    _after_opening(found, at)
+    if found.dispute.resolved:
+        raise SocialCreditError(
+            f"dispute {ref} is already resolved ({found.dispute.state}): nothing is left to decide"
+        )
+    data = {"outcome": outcome, "reasons": reasons, "by": by}
+    with store.atomic():
+        append_case_action(store, REVIEWER_DECIDED, found.subject, ref, data, at)
+        if outcome == "removed":
             refresh_caches(store, _schemes(store), [found.subject], at)
     return find_dispute(store, ref, at)
 

@@ -43,6 +43,7 @@ _EFFECT = {
     State.CONFIRMED: "the entry stands",
     State.WITHDRAWN: "the entry is removed",
     State.REMOVED_UNVERIFIED: "the entry is removed",
+    State.REMOVED_BY_REVIEWER: "the entry is removed",
 }
 
 

@@ -2,17 +2,19 @@
 
 A subject disputes the event behind one of its entries. Each dispute is a set of case
 actions under one ref, `X-<log position of the event>` (`-2`, `-3`, ... for a later dispute
-of the same event): opened, information added, the source's answer, the source notified,
-the removal recorded, the outcome sent. The domain folds them (`domain.disputes`); times
-given to it are wall-clock times in the timezone of the scheme the disputed entry is under.
+of the same event): opened, information added, the source's answer, the reviewer's decision,
+the source notified, the removal recorded, the outcome sent. The domain folds them
+(`domain.disputes`); times given to it are wall-clock times in the timezone of the scheme
+the disputed entry is under.
 
 A source confirms or withdraws the event it reported, not one rule's reading of it, so a
-dispute that ends in removal (withdrawn, or not confirmed in time) takes the event out of
-every derivation made as of a moment at or after the removal: under every scheme and at
-every moment, as a void does. `settled` marks those events in a stored frame (status
-"removed": they count for nothing and corroborate nothing), and every path that derives
-(caches, ingest, recompute, verify, readings, decisions, listings) derives from the settled
-frame. A standing is thereby a function of (events, rulebooks, case actions, as_of).
+dispute that ends in removal (withdrawn, removed by the platform's reviewer, or not
+confirmed in time) takes the event out of every derivation made as of a moment at or after
+the removal: under every scheme and at every moment, as a void does. `settled` marks those
+events in a stored frame (status "removed": they count for nothing and corroborate
+nothing), and every path that derives (caches, ingest, recompute, verify, readings,
+decisions, listings) derives from the settled frame. A standing is thereby a function of
+(events, rulebooks, case actions, as_of).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from socialcredit.domain.cases import (
     DisputeOpened,
     InformationAdded,
     OutcomeSent,
+    ReviewerDecided,
     SourceAnswered,
     SourceNotified,
 )
@@ -47,6 +50,7 @@ __all__ = [
     "OUTCOME_SENT",
     "REMOVAL_RECORDED",
     "REMOVED",
+    "REVIEWER_DECIDED",
     "SOURCE_ANSWERED",
     "SOURCE_NOTIFIED",
     "SubjectDispute",
@@ -62,6 +66,7 @@ __all__ = [
 DISPUTE_OPENED = "dispute.opened"
 INFORMATION_ADDED = "dispute.information_added"
 SOURCE_ANSWERED = "dispute.answered"
+REVIEWER_DECIDED = "dispute.reviewed"
 SOURCE_NOTIFIED = "dispute.source_notified"
 REMOVAL_RECORDED = "dispute.removed"
 OUTCOME_SENT = "dispute.outcome_sent"
@@ -69,6 +74,7 @@ DISPUTE_ACTIONS = (
     DISPUTE_OPENED,
     INFORMATION_ADDED,
     SOURCE_ANSWERED,
+    REVIEWER_DECIDED,
     SOURCE_NOTIFIED,
     REMOVAL_RECORDED,
     OUTCOME_SENT,
@@ -113,7 +119,8 @@ class SubjectDispute:
 
     @property
     def removed(self) -> bool:
-        """True once the dispute took the event out: withdrawn, or removed unverified."""
+        """True once the dispute took the event out: withdrawn, or removed by the reviewer
+        or unverified."""
         return not self.dispute.counts
 
     @property
@@ -146,6 +153,14 @@ def _fact(kind: str, name: str, data: Mapping[str, Any], at: datetime) -> Disput
     if kind == SOURCE_ANSWERED:
         return SourceAnswered(
             name, at, outcome=data["outcome"], reasons=str(data.get("reasons", ""))
+        )
+    if kind == REVIEWER_DECIDED:
+        return ReviewerDecided(
+            name,
+            at,
+            by=str(data["by"]),
+            outcome=data["outcome"],
+            reasons=str(data.get("reasons", "")),
         )
     if kind == OUTCOME_SENT:
         return OutcomeSent(name, at)

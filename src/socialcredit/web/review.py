@@ -1,7 +1,9 @@
 """The reviewer's pages: the queue (`GET /review/queue`) and a page per case with the form
 that decides it, as the API does: an appeal upheld or overturned, a repair application
 accepted and then approved or rejected, a pending report approved or rejected. A dispute is
-answered by its source, so its page shows where it stands and by when the source must answer.
+answered by its source, so its page shows where it stands and by when the source must answer;
+its form removes the entry the source cannot substantiate, or leaves the dispute to the
+source.
 
 Reviewers and operators only (the API's `requiring("reviewer", "admin")`). Every case page
 shows a subject's personal data, so each view is logged for that subject to see.
@@ -15,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from socialcredit.api import disputes as disputes_api
 from socialcredit.api import listings as listings_api
 from socialcredit.api import queue as queue_api
 from socialcredit.api import repairs as repairs_api
@@ -88,6 +91,18 @@ def dispute_case(ref: str, request: Request, store: Stored, now: Now, who: Revie
     found = find_dispute(store, ref, now)
     _logged(store, who, found.subject, "dispute", now)
     return render(request, "case_dispute.html", dispute=dispute_dict(found))
+
+
+@router.post("/review/dispute/{ref}")
+def decide_dispute(ref: str, store: Stored, now: Now, who: Reviewer, form: Posted) -> Response:
+    """Remove the entry or leave the dispute to the source (`POST /disputes/{ref}/review`)."""
+    body = validated(
+        disputes_api.ReviewRequest,
+        outcome=form.get("outcome", ""),
+        reasons=form.get("reasons", "").strip(),
+    )
+    disputes_api.review(ref, body, store, now, who)
+    return redirect("/review?done=reviewed")
 
 
 @router.get("/review/repair/{application}")

@@ -83,6 +83,7 @@ STATES: Mapping[str, str] = {
     "removed_unverified": N_("removed: not confirmed in time"),
     "confirmed": N_("confirmed by the source"),
     "withdrawn": N_("withdrawn by the source"),
+    "removed_by_reviewer": N_("removed: the reviewer found it unsubstantiated"),
     "applied": N_("applied"),
     "accepted": N_("accepted"),
     "approved": N_("approved"),
