@@ -237,6 +237,30 @@ def test_a_withdrawn_entry_is_removed_at_once_and_the_caches_follow(
     assert "already removed by dispute X-4" in again.stderr
 
 
+def test_the_reviewer_removes_an_unsubstantiated_entry_from_the_command(
+    clock: Clock, tmp_path: Path
+) -> None:
+    seat_hogging_record(tmp_path)
+    clock.set("2026-03-03T10:00:00+08:00")
+    open_dispute("tj-4")
+    both = run("dispute", "review", "X-4", "--remove", "--leave", "--reason", "r", "--by", "w")
+    assert both.exit_code == 2
+    assert "exactly one of --remove and --leave" in both.stderr
+    left = cli_json("dispute", "review", "X-4", "--leave", "--reason", "ask the police",
+                    "--by", "reviewer-wang")  # fmt: skip
+    assert left["counts"] is True
+    clock.set("2026-03-04T10:00:00+08:00")
+    removed = cli_json("dispute", "review", "X-4", "--remove", "--reason", "no record of it",
+                       "--by", "reviewer-wang")  # fmt: skip
+    assert (removed["state"], removed["counts"]) == ("removed_by_reviewer", False)
+    assert wendeng() == (895, "B")
+    assert verify()[1]["ok"]
+    assert tick()["outcomes"] == ["X-4"]
+    again = run("dispute", "review", "X-4", "--leave", "--reason", "r", "--by", "w")
+    assert again.exit_code == 2
+    assert "already resolved" in again.stderr
+
+
 def test_information_added_within_30_days_gives_the_source_45(clock: Clock, tmp_path: Path) -> None:
     seat_hogging_record(tmp_path)
     open_dispute("tj-4")

@@ -1,5 +1,5 @@
-"""Disputes: the subject contests an entry, adds information, the source answers; the
-history and deadlines of each."""
+"""Disputes: the subject contests an entry, adds information, the source answers or the
+platform's reviewer decides; the history and deadlines of each."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from socialcredit.services.dispute_casework import (
     disputes_of,
     find_dispute,
     open_dispute,
+    review_dispute,
 )
 from socialcredit.services.disputes import SubjectDispute, event_seq_of
 from socialcredit.services.record import ledger_of
@@ -122,6 +123,37 @@ def dispute_answer(
             found = answer_dispute(store, ref, "confirmed", reason, at=moment)
         else:
             found = answer_dispute(store, ref, "withdrawn", reason, at=moment)
+    _report(found, as_json)
+
+
+@dispute_app.command("review")
+def dispute_review(
+    ref: RefArg,
+    reason: Annotated[str, typer.Option(help="The reviewer's reasons, recorded.")],
+    by: Annotated[str, typer.Option(help="Who reviewed it.")],
+    remove: Annotated[
+        bool,
+        typer.Option("--remove", help="The source cannot substantiate it: the entry is removed."),
+    ] = False,
+    leave: Annotated[
+        bool, typer.Option("--leave", help="Leave the answer to the source; nothing changes.")
+    ] = False,
+    at: AtOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record the platform reviewer's decision on an unresolved dispute: removed in the
+    subject's favour (now, caches re-derived) or left to the source."""
+    if remove == leave:
+        fail("give exactly one of --remove and --leave")
+    with opened_store() as store, reported():
+        found = review_dispute(
+            store,
+            ref,
+            "removed" if remove else "left_to_source",
+            reason,
+            by=by,
+            at=_moment(store, at),
+        )
     _report(found, as_json)
 
 
