@@ -65,6 +65,20 @@ def listed(clock: Clock, tmp_path: Path, subject: str = ADULT) -> None:
     assert ok("tick")["notices"] == [REF]
 
 
+def approved(clock: Clock, target: str, subject: str, at: str | None = None) -> str:
+    """A repair of `target` applied for, accepted and approved (at `at` if given); its ref."""
+    app = str(
+        ok("repair", "apply", target, "--subject", subject, "--commitment", "c", "--proof", "p")[
+            "application"
+        ]
+    )
+    ok("repair", "accept", app, "--by", "credit-china")
+    if at is not None:
+        clock.set(at)
+    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office")
+    return app
+
+
 def deadlines(tmp_path: Path, now: str) -> list[str]:
     with open_store(tmp_path / "ledger.db") as store:
         return repair_deadlines(store, datetime.fromisoformat(now))
@@ -228,12 +242,7 @@ def test_a_later_event_keeps_the_repaired_fine_ended_in_the_caches(
     clock: Clock, tmp_path: Path
 ) -> None:
     ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
-    app = ok(
-        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
-        "--proof", "p",
-    )["application"]  # fmt: skip
-    ok("repair", "accept", app, "--by", "credit-china")
-    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office")
+    approved(clock, "traffic.weihai/tj-5", OTHER_ADULT)
     clock.set("2026-03-10T09:00:00+08:00")
     # A warning ingested after the approval: the fine stays ended in every cache.
     warning = event(6, "2026-03-09T09:00:00+08:00", OTHER_ADULT, type="traffic.warning", data={})
@@ -249,13 +258,7 @@ def test_a_fine_after_the_approval_is_not_doubled_by_the_repaired_one(
     clock: Clock, tmp_path: Path
 ) -> None:
     ingest(ndjson(tmp_path / "a.ndjson", event(5, "2026-02-10T09:00:00+08:00", OTHER_ADULT)))
-    app = ok(
-        "repair", "apply", "traffic.weihai/tj-5", "--subject", OTHER_ADULT, "--commitment", "c",
-        "--proof", "p",
-    )["application"]  # fmt: skip
-    ok("repair", "accept", app, "--by", "credit-china")
-    clock.set("2026-03-05T16:00:00+08:00")
-    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "traffic-office")
+    approved(clock, "traffic.weihai/tj-5", OTHER_ADULT, at="2026-03-05T16:00:00+08:00")
     clock.set("2026-04-02T09:00:00+08:00")
     # Within a year of the first fine, but after its repair: a first offence again.
     ingest(ndjson(tmp_path / "b.ndjson", event(6, "2026-04-01T09:00:00+08:00", OTHER_ADULT)))
@@ -277,13 +280,7 @@ def test_an_approved_repair_of_a_direct_grade_applies_the_rules_conversion(
 ) -> None:
     listed(clock, tmp_path)
     assert score(ADULT)["grade"] == "D"
-    app = ok(
-        "repair", "apply", "court.wendeng/tj-1", "--subject", ADULT, "--commitment", "c",
-        "--proof", "judgment paid",
-    )["application"]  # fmt: skip
-    ok("repair", "accept", app, "--by", "credit-china")
-    clock.set("2026-03-06T10:00:00+08:00")
-    ok("repair", "decide", app, "--approve", "--reason", "paid", "--by", "court")
+    app = approved(clock, "court.wendeng/tj-1", ADULT, at="2026-03-06T10:00:00+08:00")
     # As the rule's repair event would: the D ends at the approval, -50 for two years.
     explained = json.loads(run("explain", ADULT, "--json").stdout)
     [grade] = [e for e in explained["entries"] if e["kind"] == "grade"]
