@@ -24,6 +24,7 @@ from socialcredit.cli.options import JsonOpt, print_json
 from socialcredit.ingest.mapping import load_mapping
 from socialcredit.ingest.readers import FORMATS
 from socialcredit.services.ingest import FileSummary, ingest_file
+from socialcredit.services.listing_checks import check_listings
 from socialcredit.services.recompute import check_caches, recompute
 from socialcredit.services.record import ledger_of
 from socialcredit.services.registry import add_source, add_subject, awaiting_review, review
@@ -283,8 +284,9 @@ def pending_reject(
 
 @app.command()
 def verify(as_json: JsonOpt = False) -> None:
-    """Recheck the hash chain and recompute every cached entry and standing from the facts;
-    print the head hash. Exit 1 on any difference."""
+    """Recheck the hash chain, recompute every cached entry and standing from the facts, and
+    check every listing the facts fold to against the listing lifecycle; print the head hash.
+    Exit 1 on any difference or fault."""
     with opened_store() as store, reported():
         head = store.head()
         count = store.event_count()
@@ -296,6 +298,7 @@ def verify(as_json: JsonOpt = False) -> None:
                 as_of=bootstrap.clock(),
                 progress=lambda d, t: bar.update(task, completed=d, total=t),
             )
+        faults = check_listings(store, bootstrap.clock())
     if as_json:
         print_json(
             {
@@ -303,7 +306,8 @@ def verify(as_json: JsonOpt = False) -> None:
                 "events": count,
                 "chain_breaks": [str(b) for b in breaks],
                 "cache_differences": [str(d) for d in differences],
-                "ok": not breaks and not differences,
+                "listing_faults": faults,
+                "ok": not breaks and not differences and not faults,
             }
         )
     else:
@@ -311,15 +315,20 @@ def verify(as_json: JsonOpt = False) -> None:
             out.print(f"chain broken at {item}", highlight=False, soft_wrap=True)
         for difference in differences:
             out.print(f"cache differs: {difference}", highlight=False, soft_wrap=True)
+        for fault in faults:
+            out.print(f"listing fault: {fault}", highlight=False, soft_wrap=True)
         verdict = (
             "ok"
-            if not breaks and not differences
-            else (f"FAILED: {len(breaks)} chain break(s), {len(differences)} cache difference(s)")
+            if not breaks and not differences and not faults
+            else (
+                f"FAILED: {len(breaks)} chain break(s), {len(differences)} cache difference(s), "
+                f"{len(faults)} listing fault(s)"
+            )
         )
         out.print(
             f"{verdict}: {count:,} events; head seq {head.seq}, hash {head.hash}", highlight=False
         )
-    if breaks or differences:
+    if breaks or differences or faults:
         raise typer.Exit(1)
 
 
