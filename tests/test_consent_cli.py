@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+import socialcredit
 from tests.cli_support import Clock, event, ingest, ndjson, run, store_with, verify
 from tests.scenario import ADULT
 
 SCHEME = "civic-rewards"
+PACKS = Path(socialcredit.__file__).parent / "rulebooks"
 
 
 @pytest.fixture
@@ -119,3 +121,23 @@ def test_consent_cannot_be_given_twice_or_withdrawn_when_not_given(clock: Clock)
     again = consent("give", "2026-03-06T09:00:00+08:00")
     assert again.exit_code == 2
     assert "already consents" in again.stderr
+
+
+def test_consent_to_one_opt_in_scheme_is_not_consent_to_another_of_its_jurisdiction(
+    clock: Clock, tmp_path: Path
+) -> None:
+    bundled = next((PACKS / SCHEME).glob("*.toml")).read_text(encoding="utf-8")
+    other = tmp_path / "civic-two.toml"
+    other.write_text(bundled.replace(f'id = "{SCHEME}"', 'id = "civic-two"', 1))
+    published = run("rulebook", "publish", str(other))
+    assert published.exit_code == 0, published.output
+    ingest(ndjson(tmp_path / "a.ndjson", donation(1, "2026-03-01T10:00:00+08:00")))
+    assert consent("give", "2026-03-05T09:00:00+08:00").exit_code == 0
+    assert civic("2026-03-06")["scored"] is True
+    two = run("score", ADULT, "--rulebook", "civic-two", "--as-of", "2026-03-06", "--json")
+    assert json.loads(two.stdout)["scored"] is False
+    second = consent("give", "2026-03-07T09:00:00+08:00", "civic-two")
+    assert second.exit_code == 0, second.output
+    two = run("score", ADULT, "--rulebook", "civic-two", "--as-of", "2026-03-08", "--json")
+    assert (json.loads(two.stdout)["scored"], json.loads(two.stdout)["score"]) == (True, 10)
+    assert verify()[0] == 0

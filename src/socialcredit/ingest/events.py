@@ -14,7 +14,7 @@ import polars as pl
 from socialcredit.ingest.readers import Rejection
 from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.model import ByField, Lookup
-from socialcredit.rules.plan import VOID, Plan
+from socialcredit.rules.plan import CONSENT_SCHEME, VOID, Plan
 
 __all__ = ["Check", "data_fields", "ensure_columns", "parse_times", "set_aside", "typed_events"]
 
@@ -139,13 +139,17 @@ def ensure_columns(frame: pl.DataFrame, names: Iterable[str]) -> pl.DataFrame:
 
 
 def data_fields(plan: Plan) -> list[str]:
-    """Every data field the plan's rules read, repair match fields included."""
+    """Every data field the plan's rules read, repair match fields included, and the scheme a
+    consent event names where the plan is opt-in."""
     numeric, text, _ = _fields(plan)
     matched = {
         r.repair.match for g in plan.segments for r in g.rules if r.repair and r.repair.match
     }
     # A repair's match field is optional (a missing one matches any), but kept when given.
-    return sorted({n for s in (*numeric.values(), *text.values()) for n in s} | matched)
+    # So is the scheme a consent event names: an opt-in plan reads it (see `kernel.standing`).
+    opt_in = any(g.membership == "opt-in" for g in plan.segments)
+    named = {CONSENT_SCHEME} if opt_in else set()
+    return sorted({n for s in (*numeric.values(), *text.values()) for n in s} | matched | named)
 
 
 def typed_events(

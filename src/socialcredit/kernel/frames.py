@@ -6,7 +6,9 @@ scores people, birth dates come from resident ID numbers, so minors are never le
 unprotected), and one column per data field the rulebook reads (numbers as Float64, text as
 String). Void events carry their target's id in a `target` column. An event whose penalty a
 credit repair ended carries the approval's moment in an optional `repaired_at` (aware
-Datetime) and the application in `repaired_by` (string); null where there is none.
+Datetime) and the application in `repaired_by` (string); null where there is none. Under an
+opt-in plan a consent event may name its scheme in a `rulebook` column: consent to another
+scheme does not count.
 
 Preparation never reorders or copies the wide frame: it adds narrow columns in input order
 and computes the processing order (`kernel.order`) as row numbers.

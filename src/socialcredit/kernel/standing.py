@@ -11,7 +11,7 @@ import polars as pl
 from socialcredit.domain.events import STANDING_COLUMNS
 from socialcredit.kernel.frames import local_time, subject_hashes
 from socialcredit.kernel.groups import codes_of, most, new_table, total
-from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, Plan, Segment
+from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_SCHEME, CONSENT_WITHDRAWN, Plan, Segment
 
 __all__ = ["STANDING_COLUMNS", "standings"]
 
@@ -90,6 +90,9 @@ def _totals(everyone: pl.Series, counted: pl.DataFrame) -> pl.DataFrame:
 
 def _consenting(events: pl.DataFrame, plan: Plan, at: datetime) -> pl.DataFrame:
     consent = events.filter(pl.col("type").is_in([CONSENT_GIVEN, CONSENT_WITHDRAWN]))
+    if CONSENT_SCHEME in consent.columns:  # consent to another scheme is not consent to this
+        named = pl.col(CONSENT_SCHEME)
+        consent = consent.filter(named.is_null() | (named == plan.rulebook))
     consent = consent.with_columns(t=local_time(pl.col("occurred_at"), plan.timezone))
     return (
         consent.filter(pl.col("t") <= at)

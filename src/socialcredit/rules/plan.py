@@ -23,11 +23,22 @@ from socialcredit.rules.model import (
     Validity,
 )
 
-__all__ = ["CONSENT_GIVEN", "CONSENT_WITHDRAWN", "VOID", "Plan", "Segment", "build_plan"]
+__all__ = [
+    "CONSENT_GIVEN",
+    "CONSENT_SCHEME",
+    "CONSENT_WITHDRAWN",
+    "VOID",
+    "Plan",
+    "Segment",
+    "build_plan",
+]
 
 VOID = "void"
 CONSENT_GIVEN = "consent.given"
 CONSENT_WITHDRAWN = "consent.withdrawn"
+# The data field of a consent event naming the scheme consented to (none: every opt-in
+# scheme of the event's jurisdiction).
+CONSENT_SCHEME = "rulebook"
 
 
 @dataclass(frozen=True)

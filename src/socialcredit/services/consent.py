@@ -9,8 +9,9 @@ withdrawing stops scoring from then on; the records stay and `explain` still sho
 The events come from the built-in source `self`, the subject's own acts: high trust,
 allowed only the two consent types, and registered on first use when the store lacks it.
 Each event carries the scheme's jurisdiction, so only schemes of that jurisdiction see it,
-and names the rulebook in its data. The kernel reads consent per subject and jurisdiction,
-so two opt-in schemes of one jurisdiction would share it. A mandatory scheme scores
+and names the rulebook in its data: consent to one opt-in scheme is not consent to another
+of the same jurisdiction. A consent event that names no rulebook (reported by a source)
+counts for every opt-in scheme of its jurisdiction. A mandatory scheme scores
 everyone under its rules and takes no consent.
 """
 
@@ -24,7 +25,7 @@ import polars as pl
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.ingest.events import parse_times
-from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN
+from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_SCHEME, CONSENT_WITHDRAWN
 from socialcredit.services.derive import considered, counting_events
 from socialcredit.services.record import ledger_of, record
 from socialcredit.services.registry import add_source
@@ -140,8 +141,9 @@ def _jurisdiction(scheme: Scheme) -> str | None:
 
 
 def _steps(stored: pl.DataFrame, scheme: Scheme) -> list[ConsentStep]:
+    named = pl.col("data").str.json_path_match(f"$.{CONSENT_SCHEME}")
     consent = considered(counting_events(stored), scheme).filter(
-        pl.col("type").is_in(CONSENT_TYPES)
+        pl.col("type").is_in(CONSENT_TYPES) & (named.is_null() | (named == scheme.id))
     )
     timed = consent.with_columns(_t=parse_times(pl.col("occurred_at"), scheme.plan.timezone))
     zone = ZoneInfo(scheme.plan.timezone)
