@@ -259,13 +259,15 @@ def _conversions(
     """A credit repair approved for a penalty whose rule converts it (the rule's `repair`)
     converts it as the rule's repair event would, at the approval: the penalty ended then
     (`chains`), and the conversion's own entry, named by the application."""
-    converting = np.array([r.repair is not None for r in table.rules.values()], np.bool_)
+    specs = [r.repair for r in table.rules.values()]  # by rule key
+    converting = np.array([spec is not None for spec in specs], np.bool_)
     at = np.flatnonzero(by_repair & converting[prepared.sorted_key])
     if at.size == 0 or "repaired_by" not in prepared.events.columns:
         return pl.DataFrame()
     rows = prepared.order[at]
     keys = prepared.sorted_key[at]
-    specs = [table.rules[k].repair for k in keys]
+    points = pl.Series([s.points if s else 0 for s in specs], dtype=pl.Int64)
+    offsets = pl.Series([s.validity.polars_offset if s else None for s in specs], dtype=pl.String)
     return _repair_entries(
         prepared.events.select("subject", "source", event_id=pl.col("repaired_by"))
         .gather(rows)
@@ -273,8 +275,8 @@ def _conversions(
             type=pl.lit(CREDIT_REPAIR),
             rule=table.values("rule", keys),
             rulebook=table.values("rulebook", keys),
-            repair_points=pl.Series([spec.points for spec in specs if spec], dtype=pl.Int64),
-            repair_offset=pl.Series([spec.validity.polars_offset for spec in specs if spec]),
+            repair_points=points.gather(keys),
+            repair_offset=offsets.gather(keys),
             _t=ended[at],
         ),
         table,
