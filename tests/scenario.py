@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from socialcredit.kernel.entries import derive_entries
-from socialcredit.kernel.standing import standings
+from socialcredit.kernel.entries import derive, derive_entries
+from socialcredit.kernel.standing import standings, standings_of
 from socialcredit.rules.plan import Plan
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -88,6 +88,8 @@ class Scenario:
     def standing(self, day: str, subject: str | None = None) -> dict[str, Any]:
         frame = self.frame()
         table = standings(frame, derive_entries(frame, self.plan), self.plan, end_of(day))
+        # The standing straight from the kernel's codes is the same.
+        assert standings_of(derive(frame, self.plan), self.plan, end_of(day)).equals(table)
         return table.filter(pl.col("subject") == (subject or self.subject)).row(0, named=True)
 
     def score(self, day: str, subject: str | None = None) -> int:

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from socialcredit.domain.events import Event
 from socialcredit.kernel import reference
-from socialcredit.kernel.entries import ENTRY_COLUMNS, derive_entries
-from socialcredit.kernel.standing import STANDING_COLUMNS, standings
+from socialcredit.kernel.entries import ENTRY_COLUMNS, derive, derive_entries
+from socialcredit.kernel.standing import STANDING_COLUMNS, standings, standings_of
 from socialcredit.rules.model import ByField, Lookup
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_WITHDRAWN, VOID, Plan
 from tests.conftest import catalog_with_test_books
@@ -193,8 +193,10 @@ def test_kernel_entries_and_standings_equal_the_reference(
     events = _events(rows)
     expected = reference.derive(events, plan, births)
     frame = _frame(rows, births)
-    derived = derive_entries(frame, plan)
+    derivation = derive(frame, plan)
+    derived = derivation.entries()
     assert _kernel_rows(derived) == _rows(expected)
+    some = pl.Series([*frame.get_column("subject").head(1), "someone-without-events"])
     for as_of in moments:
         if plan.segment_at(reference.local(as_of, plan.timezone).date()) is None:
             continue
@@ -204,6 +206,10 @@ def test_kernel_entries_and_standings_equal_the_reference(
         ]
         got = list(standings(frame, derived, plan, as_of).iter_rows())
         assert got == want
+        # Straight from the kernel's codes, for everyone and for named subjects.
+        assert list(standings_of(derivation, plan, as_of).iter_rows()) == want
+        named = standings(frame, derived, plan, as_of, some)
+        assert standings_of(derivation, plan, as_of, some).equals(named)
 
 
 def test_consent_types_are_part_of_the_vocabulary() -> None:

@@ -12,9 +12,11 @@ import polars as pl
 import pytest
 
 from socialcredit.domain.durations import parse_duration
+from socialcredit.kernel.derivation import Derivation
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import Plan
 from socialcredit.simulate import run as run_module
+from socialcredit.simulate.coded import coded_entries
 from socialcredit.simulate.history import month_starts
 from socialcredit.simulate.monthly import grades_by_month, month_ends
 from socialcredit.simulate.outputs import TABLES
@@ -96,10 +98,11 @@ def test_monthly_grades_equal_the_kernels_standings_at_every_month_end(wendeng: 
     chunk = one_chunk(scenario, wendeng)
     edges = month_starts(scenario.run.start, scenario.run.days)
     ends = month_ends(edges, datetime(2024, 1, 1))
-    rows = chunk.entries.get_column("subject").cast(pl.Int64).to_numpy()
-    ranks = grades_by_month(chunk.entries, wendeng, rows, 600, ends)
-    subjects = pl.Series("subject", [str(i) for i in range(600)])
     names = wendeng.latest.grades.names if wendeng.latest.grades else ()
+    wrongful = np.zeros(chunk.events.height, np.bool_)
+    counted = coded_entries(chunk.derivation, 0, wrongful, names).counted()
+    ranks = grades_by_month(counted, wendeng, 600, ends)
+    subjects = pl.Series("subject", [str(i) for i in range(600)])
     assert len(ends) == 12
     for month, end in enumerate(ends):
         moment = end.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -123,13 +126,13 @@ def test_the_audit_group_never_reaches_the_kernel(
     wendeng: Plan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[pl.DataFrame] = []
-    derive = run_module.derive_entries
+    derive = run_module.derive
 
-    def spy(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    def spy(events: pl.DataFrame, plan: Plan) -> Derivation:
         seen.append(events)
         return derive(events, plan)
 
-    monkeypatch.setattr(run_module, "derive_entries", spy)
+    monkeypatch.setattr(run_module, "derive", spy)
     labelled = "\n[population]\ngroups = { audit-label-one = 0.3, audit-label-two = 0.7 }\n"
     relabelled = "\n[population]\ngroups = { q = 0.9, r = 0.05, s = 0.05 }\n"
     first = simulate(small(labelled), wendeng)

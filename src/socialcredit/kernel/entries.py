@@ -16,9 +16,10 @@ import polars as pl
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.kernel.chains import chains, running_totals
+from socialcredit.kernel.derivation import MOMENT, Derivation
 from socialcredit.kernel.frames import Prepared, prepare_events
 from socialcredit.kernel.identity import adult_from, resident_birth_date
-from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED, to_rows
+from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
 from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
     RuleTable,
@@ -39,12 +40,10 @@ from socialcredit.rules.model import (
 )
 from socialcredit.rules.plan import Plan
 
-__all__ = ["ENTRY_COLUMNS", "derive_entries"]
+__all__ = ["ENTRY_COLUMNS", "Derivation", "derive", "derive_entries"]
 
 # The type of a conversion's entry when a credit repair's approval, not an event, made it.
 CREDIT_REPAIR = "repair.decision"
-STATUS = pl.Series(["counted", "minor", "superseded"])  # by COUNTED, MINOR, SUPERSEDED
-MOMENT = pl.Datetime("us")
 
 I64 = npt.NDArray[np.int64]
 
@@ -308,13 +307,9 @@ def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     )
 
 
-def _moment(values: I64) -> pl.Series:
-    series = pl.Series(values)
-    return series.set(series == NEVER, None).cast(MOMENT)
-
-
-def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """Every entry the plan derives from an event frame (see `kernel.frames` for columns)."""
+def derive(events: pl.DataFrame, plan: Plan) -> Derivation:
+    """What the plan derives from an event frame (see `kernel.frames` for columns), as codes
+    in processing order (`Derivation.entries()` spells it out)."""
     table = rule_table(plan)
     prepared = prepare_events(events, plan, table)
     base = _base(prepared, table)
@@ -325,52 +320,23 @@ def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     applied, doubled, capped, until, by_repair = chains(prepared, table, base, status, ended)
     repairs = _repairs(prepared, table, status, until, ended, ender, by_repair)
     conversions = _conversions(prepared, table, by_repair, ended)
-    live = prepared.key >= 0
-    packed = np.empty((base.size, 4), np.int64)
-    packed[:, 0] = status | (doubled.astype(np.int64) << 2) | (capped.astype(np.int64) << 3)
-    packed[:, 1], packed[:, 2], packed[:, 3] = base, applied, until
-    record = to_rows(prepared.position[live], packed)
-    status, base, applied, until = record[:, 0] & 3, record[:, 1], record[:, 2], record[:, 3]
-    # Few entries were ended early (acts, repair events, credit repairs): those are moved
-    # on their own. The ender is an event (its id) or a credit repair (its application).
-    early = np.flatnonzero(ended != NEVER)
-    rows = prepared.order[early]
-    at = (np.cumsum(live) - 1)[rows]
-    ended_at = np.full(status.size, NEVER, np.int64)
-    ended_at[at] = ended[early]
-    by_event = ender[early] >= 0
-    enders = pl.repeat(None, early.size, dtype=pl.String, eager=True)
-    enders = enders.scatter(
-        np.flatnonzero(by_event),
-        prepared.events.get_column("id").gather(ender[early][by_event]),
-    )
-    if by_repair.any():
-        credit = np.flatnonzero(by_repair[early])
-        events = prepared.events
-        by = events.get_column("repaired_by") if "repaired_by" in events.columns else None
-        if by is not None:
-            enders = enders.scatter(credit, by.cast(pl.String).gather(rows[credit]))
-    ended_by = pl.repeat(None, status.size, dtype=pl.String, eager=True).scatter(at, enders)
-    keys = prepared.key[live]
-    computed = pl.DataFrame(
-        {
-            **{c: table.values(c, keys) for c in ("rule", "rulebook", "kind", "grade")},
-            "status": STATUS.gather(status),
-            "base_points": base,
-            "applied_points": applied,
-            "doubled": record[:, 0] & 4 == 4,
-            "capped": record[:, 0] & 8 == 8,
-            "valid_from": pl.Series(prepared.t[live]).cast(MOMENT),
-            "valid_until": _moment(until),
-            "ended_at": _moment(ended_at),
-            "ended_by": ended_by,
-        }
-    )
-    frame = (
-        prepared.events.select("subject", "source", "type", event_id="id")
-        .filter(pl.Series(live))
-        .hstack(computed)
-    )
-    frame = frame.select(ENTRY_COLUMNS)
     made = [f for f in (repairs, conversions) if f.height]
-    return pl.concat([frame, *made], how="vertical") if made else frame
+    return Derivation(
+        prepared,
+        table,
+        status,
+        base,
+        applied,
+        doubled,
+        capped,
+        until,
+        ended,
+        ender,
+        by_repair,
+        pl.concat(made, how="vertical") if made else pl.DataFrame(),
+    )
+
+
+def derive_entries(events: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """Every entry the plan derives from an event frame (see `kernel.frames` for columns)."""
+    return derive(events, plan).entries()

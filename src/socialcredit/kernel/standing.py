@@ -9,11 +9,12 @@ import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.events import STANDING_COLUMNS
+from socialcredit.kernel.derivation import Derivation, counts_at
 from socialcredit.kernel.frames import local_time, subject_hashes
 from socialcredit.kernel.groups import codes_of, most, new_table, total
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_SCHEME, CONSENT_WITHDRAWN, Plan, Segment
 
-__all__ = ["STANDING_COLUMNS", "standings"]
+__all__ = ["STANDING_COLUMNS", "standings", "standings_of"]
 
 
 def _at(as_of: datetime, plan: Plan) -> datetime:
@@ -31,19 +32,10 @@ def _segment(plan: Plan, at: datetime) -> Segment:
     return segment
 
 
-def _valid(at: datetime) -> pl.Expr:
-    end = pl.min_horizontal("valid_until", "ended_at")
-    return (
-        (pl.col("status") == "counted")
-        & (pl.col("valid_from") <= at)
-        & (end.is_null() | (end > at))
-    )
-
-
 def _counted(entries: pl.DataFrame, at: datetime, ranks: dict[str, int]) -> pl.DataFrame:
     """Per entry: its applied points and its direct grade's rank if it counts at `at`
     (0 and null if not)."""
-    valid = _valid(at)
+    valid = counts_at(at)
     grade = pl.col("grade").replace_strict(ranks, default=None, return_dtype=pl.Int32)
     return entries.select(
         "subject",
@@ -111,16 +103,47 @@ def standings(
     as_of: datetime,
     subjects: pl.Series | None = None,
 ) -> pl.DataFrame:
-    """Each subject (by default: every subject with an event) as of an aware moment."""
+    """Each subject (by default: every subject with an event) as of an aware moment, from the
+    entries derived from `events`."""
     at = _at(as_of, plan)
+    ranks = _ranks(_segment(plan, at))
+    everyone = events.get_column("subject") if subjects is None else subjects
+    return _graded(_totals(everyone, _counted(entries, at, ranks)), events, plan, at)
+
+
+def standings_of(
+    derivation: Derivation, plan: Plan, as_of: datetime, subjects: pl.Series | None = None
+) -> pl.DataFrame:
+    """The same as `standings` over `derivation.entries()`, straight from the kernel's codes:
+    each subject (by default: every subject with an event) as of an aware moment."""
+    at = _at(as_of, plan)
+    found = derivation.subject_totals(at, _ranks(_segment(plan, at)))
+    if subjects is None:
+        # Subjects none of whose events a rule scores (voids, consent, other types) stand
+        # at the baseline.
+        events = derivation.prepared.events
+        others = events.select(pl.col("subject").filter(pl.Series(derivation.prepared.key < 0)))
+        others = others.unique().join(found, on="subject", how="anti")
+        frame = pl.concat([found, others], how="diagonal")
+    else:
+        frame = subjects.unique().to_frame("subject").join(found, on="subject", how="left")
+    frame = frame.with_columns(pl.col("points").fill_null(0))
+    return _graded(frame, derivation.prepared.events, plan, at)
+
+
+def _ranks(segment: Segment) -> dict[str, int]:
+    assert segment.grades is not None
+    return {name: i for i, name in enumerate(segment.grades.names)}
+
+
+def _graded(frame: pl.DataFrame, events: pl.DataFrame, plan: Plan, at: datetime) -> pl.DataFrame:
+    """Standings from each subject's `points` and `_worst` (the worst direct grade's rank, or
+    null) at `at`: capped by the direct grade, bounded by the scale, banded."""
     segment = _segment(plan, at)
     assert segment.scale is not None
     assert segment.grades is not None
     scale, grades = segment.scale, segment.grades
-    ranks = {name: i for i, name in enumerate(grades.names)}
     caps = {i: grades.cap_of(name) for i, name in enumerate(grades.names)}
-    everyone = events.get_column("subject") if subjects is None else subjects
-    frame = _totals(everyone, _counted(entries, at, ranks))
     score = pl.lit(scale.baseline) + pl.col("points")
     cap = pl.col("_worst").replace_strict(caps, default=None, return_dtype=pl.Int64)
     score = pl.when(cap.is_not_null()).then(pl.min_horizontal(score, cap)).otherwise(score)

@@ -67,7 +67,7 @@ class History:
 
     people: People
     events: pl.DataFrame
-    false_ids: pl.Series
+    false_rows: Ints  # the rows of `events` that false reports made
     cases: Recourse
     spells: Spells
 
@@ -187,7 +187,7 @@ def _history(
     return History(
         people=people,
         events=events,
-        false_ids=events.get_column("id").gather(false_rows),
+        false_rows=false_rows,
         cases=Recourse.concat(life.cases),
         spells=_spells(model, people, drawn, times, span),
     )

@@ -21,7 +21,6 @@ from socialcredit.rules.plan import Plan
 __all__ = ["grades_by_month", "month_ends"]
 
 Ints = npt.NDArray[np.int64]
-_NEVER = np.iinfo(np.int64).max
 
 
 def month_ends(starts: Ints, first: datetime) -> list[datetime]:
@@ -34,49 +33,37 @@ def _micros(ends: list[datetime]) -> Ints:
     return np.array([np.datetime64(e, "us").astype(np.int64) for e in ends], np.int64)
 
 
-def _windows(entries: pl.DataFrame, at: Ints) -> tuple[Ints, Ints]:
+def _windows(counted: pl.DataFrame, at: Ints) -> tuple[Ints, Ints]:
     # Per entry, the first month end at which it counts and the first at which it no longer does.
-    begin = entries.get_column("begin").to_numpy()
-    stop = entries.get_column("stop").fill_null(_NEVER).to_numpy()
+    begin = counted.get_column("begin").to_numpy()
+    stop = counted.get_column("stop").to_numpy()
     return np.searchsorted(at, begin, "left"), np.searchsorted(at, stop, "left")
 
 
-def grades_by_month(
-    entries: pl.DataFrame, plan: Plan, rows: Ints, people: int, ends: list[datetime]
-) -> Ints:
-    """Grade rank (0: best) at each month end (rows) of each of `people` (columns); `rows`
-    gives each entry's person, 0 to people - 1."""
+def grades_by_month(counted: pl.DataFrame, plan: Plan, people: int, ends: list[datetime]) -> Ints:
+    """Grade rank (0: best) at each month end (rows) of each of `people` (columns), from the
+    applied entries (`simulate.coded`: `person` 0 to people - 1, `points`, `rank`, `begin`,
+    `stop`)."""
     months = len(ends)
-    counted = (entries.get_column("status") == "counted").to_numpy()
-    entries = entries.select(
-        "applied_points",
-        "grade",
-        begin=pl.col("valid_from").cast(pl.Int64),
-        stop=pl.min_horizontal("valid_until", "ended_at").cast(pl.Int64),
-    ).filter(pl.Series(counted))
-    rows = rows[counted]
-    begin, stop = _windows(entries, _micros(ends))
-    points = entries.get_column("applied_points").to_numpy().astype(np.float64)
+    rows = counted.get_column("person").to_numpy()
+    begin, stop = _windows(counted, _micros(ends))
+    points = counted.get_column("points").to_numpy().astype(np.float64)
     width = months + 1
     added = np.bincount(begin * people + rows, points, people * width)
     added -= np.bincount(np.minimum(stop, months) * people + rows, points, people * width)
     total = np.cumsum(added.reshape(width, people)[:months], axis=0).round().astype(np.int64)
-    worst = _worst_direct(entries, plan, rows, (begin, stop), (months, people))
+    rank = counted.get_column("rank").to_numpy()
+    worst = _worst_direct(rank, rows, (begin, stop), (months, people))
     return _graded(plan, total, worst, ends)
 
 
 def _worst_direct(
-    entries: pl.DataFrame, plan: Plan, rows: Ints, window: tuple[Ints, Ints], shape: tuple[int, int]
+    rank: Ints, rows: Ints, window: tuple[Ints, Ints], shape: tuple[int, int]
 ) -> Ints:
-    names = plan.latest.grades.names if plan.latest.grades else ()
-    grade = entries.get_column("grade")
-    direct = grade.is_not_null().to_numpy()
-    rank = grade.filter(grade.is_not_null()).replace_strict(
-        {n: i for i, n in enumerate(names)}, return_dtype=pl.Int64
-    )
+    direct = rank >= 0
     worst = np.full(shape, -1, np.int64)
     begin, stop = window[0][direct], window[1][direct]
-    ranks, who = rank.to_numpy(), rows[direct]
+    ranks, who = rank[direct], rows[direct]
     for month in range(shape[0]):
         counts = (begin <= month) & (stop > month)
         np.maximum.at(worst[month], who[counts], ranks[counts])

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from socialcredit.kernel.derivation import STATUS
 from socialcredit.simulate.recourse import Outcome, Recourse, Way
 from socialcredit.simulate.scenario import Scenario
 from socialcredit.simulate.spells import NEVER, Ending, Spells
@@ -39,6 +40,7 @@ TABLES = (
 )
 _CELL = ("district", "group", "income")
 _GRADES = 64  # room for the grade ranks of any scale
+_STATUS = dict(enumerate(STATUS.to_list()))
 
 
 @dataclass(frozen=True)
@@ -108,16 +110,22 @@ class Tally:
             ).with_columns(people=pl.Series(counts[found], dtype=pl.Int64))
         )
 
-    def entries(self, entries: pl.DataFrame, cell: Ints, month: Ints, wrongful: Bools) -> None:
-        """Entries and their points by month of `valid_from`, rule, kind and status."""
-        frame = entries.select("rule", "kind", "status", "applied_points").with_columns(
-            month=month, cell=cell, wrongful=wrongful
+    def entries(self, coded: pl.DataFrame, labels: pl.DataFrame) -> None:
+        """Entries and their points by month of their start, cell, rule, kind, status and
+        whether a false report made them, from `simulate.coded` codes (`month`, `cell`,
+        `label`, `status`, `wrongful`, `points`) and the labels' `rule` and `kind`."""
+        keys = ["month", "cell", "label", "status", "wrongful"]
+        counted = (
+            _counts(coded, keys, entries=pl.len(), points=pl.col("points").sum())
+            .join(labels, on="label", how="left")
+            .with_columns(pl.col("status").replace_strict(_STATUS, return_dtype=pl.String))
+            .select("month", "cell", "rule", "kind", "status", "wrongful", "entries", "points")
         )
-        keys = ["month", "cell", "rule", "kind", "status", "wrongful"]
-        counted = _counts(frame, keys, entries=pl.len(), points=pl.col("applied_points").sum())
         self.parts["entries"].append(counted)
-        repairs = frame.filter(pl.col("kind") == "repair")
-        self.parts["repairs"].append(_counts(repairs, ["month", "cell", "rule"], repairs=pl.len()))
+        repairs = counted.filter(pl.col("kind") == "repair")
+        self.parts["repairs"].append(
+            _counts(repairs, ["month", "cell", "rule"], repairs=pl.col("entries").sum())
+        )
 
     def disputes(self, cases: Recourse, cell: Ints, month: Ints) -> None:
         """Disputes, appeals and corrections by month raised, way, truth and outcome."""

@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +21,11 @@ import numpy.typing as npt
 import polars as pl
 
 from socialcredit.errors import SocialCreditError
-from socialcredit.kernel.entries import derive_entries
+from socialcredit.kernel.entries import Derivation, derive
 from socialcredit.rules.plan import Plan
 from socialcredit.services.rulebooks import plan_for
 from socialcredit.simulate.behaviour import EventKinds
+from socialcredit.simulate.coded import CodedEntries, coded_entries
 from socialcredit.simulate.history import History, Model, live, month_starts
 from socialcredit.simulate.monthly import grades_by_month, month_ends
 from socialcredit.simulate.outputs import Cells, Tally
@@ -37,16 +39,23 @@ from socialcredit.simulate.synthetic import _CODE, _KINDS, _PERFORMED
 __all__ = ["Chunk", "Simulation", "model_for", "simulate", "simulate_chunk"]
 
 Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 _PERFORMANCE = _KINDS[_PERFORMED].type
 
 
 @dataclass(frozen=True, eq=False)
 class Chunk:
-    """Blocks that went through the kernel together: their histories, events and entries."""
+    """Blocks that went through the kernel together: their histories, events and what the
+    kernel derived from them."""
 
     histories: list[History]
     events: pl.DataFrame
-    entries: pl.DataFrame
+    derivation: Derivation
+
+    @cached_property
+    def entries(self) -> pl.DataFrame:
+        """The entries spelled out (the tallies read the kernel's codes instead)."""
+        return self.derivation.entries()
 
     @property
     def first(self) -> int:
@@ -120,7 +129,7 @@ def simulate_chunk(model: Model, plan: Plan, blocks: list[tuple[int, int, int]])
         people = draw_people(model.scenario, (people_rng, audit_rng), first, size)
         histories.append(live(model, people, life_rng, block))
     events = pl.concat([h.events for h in histories], how="vertical")
-    return Chunk(histories, events, derive_entries(events, plan))
+    return Chunk(histories, events, derive(events, plan))
 
 
 def simulate(
@@ -146,28 +155,42 @@ def _count(tally: Tally, model: Model, plan: Plan, chunk: Chunk, edges: Ints) ->
     run = model.scenario.run
     people = [h.people for h in chunk.histories]
     cell = np.concatenate([tally.cells.code(p.district, p.group, p.income) for p in people])
-    rows = chunk.entries.get_column("subject").cast(pl.Int64).to_numpy() - chunk.first
+    entries = coded_entries(chunk.derivation, chunk.first, _wrongful(chunk), tally.grade_names)
     midnight = datetime(run.start.year, run.start.month, run.start.day)
     ends = month_ends(edges, midnight)
-    tally.grades(cell, grades_by_month(chunk.entries, plan, rows, chunk.size, ends))
-    _count_entries(tally, chunk, cell[rows], edges, midnight)
+    tally.grades(cell, grades_by_month(entries.counted(), plan, chunk.size, ends))
+    _count_entries(tally, entries, cell, edges, midnight)
     cases, spells = _in_chunk(chunk)
     tally.disputes(cases, cell[cases.subject], np.searchsorted(edges, cases.at, "right") - 1)
     list_id = model.listing.id if model.listing else ""
     tally.listings(spells, spells.subject + chunk.first, cell[spells.subject], edges, list_id)
     tally.totals["people"] += chunk.size
     tally.totals["events"] += chunk.events.height
-    tally.totals["entries"] += chunk.entries.height
+    tally.totals["entries"] += entries.frame.height
 
 
-def _count_entries(tally: Tally, chunk: Chunk, cell: Ints, edges: Ints, midnight: datetime) -> None:
-    # Each entry by the month it starts in, and whether a false report made it.
-    entries = chunk.entries
-    false_ids = pl.concat([h.false_ids for h in chunk.histories])
-    wrongful = entries.get_column("event_id").is_in(false_ids.implode()).to_numpy()
+def _wrongful(chunk: Chunk) -> Bools:
+    # Per event row of the chunk: whether a false report made it.
+    found = np.zeros(chunk.events.height, np.bool_)
+    offset = 0
+    for history in chunk.histories:
+        found[history.false_rows + offset] = True
+        offset += history.events.height
+    return found
+
+
+def _count_entries(
+    tally: Tally, entries: CodedEntries, cell: Ints, edges: Ints, midnight: datetime
+) -> None:
+    # Each entry by the month it starts in.
+    frame = entries.frame
     start = np.datetime64(midnight, "us").astype(np.int64)
-    seconds = (entries.get_column("valid_from").cast(pl.Int64).to_numpy() - start) // 1_000_000
-    tally.entries(entries, cell, np.searchsorted(edges, seconds, "right") - 1, wrongful)
+    seconds = (frame.get_column("begin").to_numpy() - start) // 1_000_000
+    person = frame.get_column("person").to_numpy()
+    coded = frame.select("label", "status", "wrongful", "points").with_columns(
+        month=np.searchsorted(edges, seconds, "right") - 1, cell=cell[person]
+    )
+    tally.entries(coded, entries.labels)
 
 
 def _in_chunk(chunk: Chunk) -> tuple[Recourse, Spells]:
