@@ -23,7 +23,10 @@ scenario; building the agents and every step are timed.
 
 Memory: peak resident memory (`ru_maxrss`) of `simulate` on `--memory-people` for `--days`.
 
-Each of the three runs in a fresh process, so that each peak memory is its own.
+National scale: `--national-chunks` chunks of a run over 1.4 billion people, spread evenly
+over it and each run as the whole run would run it; the whole run is projected from them.
+
+Each of the four runs in a fresh process, so that each peak memory is its own.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from socialcredit.rules.plan import Plan
 from socialcredit.services.rulebooks import plan_for
 from socialcredit.simulate.history import Model as Shared
 from socialcredit.simulate.people import People, draw_people
-from socialcredit.simulate.run import model_for, simulate
+from socialcredit.simulate.run import chunk_count, model_for, simulate
 from socialcredit.simulate.scenario import BEHAVIOURS, Scenario, load_scenario
 from socialcredit.simulate.synthetic import _KINDS
 
@@ -129,6 +132,36 @@ def memory(people: int, days: int, seed: int) -> Figures:
         "chunk": scenario.run.chunk,
         **summary,
         "seconds": seconds,
+    }
+
+
+NATION = 1_400_000_000  # people, about China's population
+
+
+def national(days: int, seed: int, samples: int) -> Figures:
+    """Phase: `samples` chunks of a national run (1.4 billion people), evenly spread over
+    it, each run exactly as the whole run would run it; seconds each, and the projection."""
+    scenario = scenario_for(NATION, days, seed)
+    plan = plan_for(scenario.run.rulebook)
+    simulate(scenario_for(WARMUP_PEOPLE, days, seed), plan)
+    total = chunk_count(scenario)
+    picked = sorted({round(i * (total - 1) / max(samples - 1, 1)) for i in range(samples)})
+    seconds, people = [], []
+    for number in picked:
+        began = time.perf_counter()
+        result = simulate(scenario, plan, only={number})
+        seconds.append(time.perf_counter() - began)
+        people.append(result.tally.totals["people"])
+        say(f"  national chunk {number} of {total}: {seconds[-1]:.2f} s")
+        del result
+    return {
+        "people": NATION,
+        "days": days,
+        "chunks": total,
+        "chunk": scenario.run.chunk,
+        "picked": picked,
+        "seconds": seconds,
+        "chunk_people": people,
     }
 
 
@@ -349,11 +382,15 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> argpar
     parser.add_argument(
         "--memory-people", type=int, default=10_000_000, help="the memory run (default 1e7)"
     )
+    parser.add_argument(
+        "--national-chunks", type=int, default=3, help="chunks of the national run to time"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke run")
     args = parser.parse_args(argv)
     if args.quick:
         args.people, args.runs, args.mesa_people, args.memory_people = 20_000, 1, 300, 50_000
+        args.national_chunks = 1
     return args
 
 
@@ -364,6 +401,7 @@ def measure(args: argparse.Namespace) -> Figures:
     figures["ours"] = isolated(ours, args.people, args.days, args.seed, args.runs)
     figures["mesa"] = isolated(mesa_reference, args.mesa_people, args.days, args.seed)
     figures["memory"] = isolated(memory, args.memory_people, args.days, args.seed)
+    figures["national"] = isolated(national, args.days, args.seed, args.national_chunks)
     figures["load_after"] = os.getloadavg()[0]
     figures["wall_seconds"] = time.perf_counter() - began
     figures["machine"] = machine({"Mesa": version("mesa")})
@@ -387,6 +425,9 @@ def _grades(shares: dict[str, float]) -> str:
 def render(figures: Figures, command: str) -> str:
     """The Markdown section for BENCHMARKS.md; `command` is the one that measured it."""
     o, m, mem, info = figures["ours"], figures["mesa"], figures["memory"], figures["machine"]
+    nat = figures["national"]
+    per_chunk = statistics.mean(nat["seconds"])
+    projected = per_chunk * nat["chunks"]
     seconds = statistics.median(o["seconds"])
     ours_rate = o["people"] * o["days"] / seconds
     mesa_rate = m["people"] * m["days"] / m["seconds"]
@@ -409,6 +450,11 @@ def render(figures: Figures, command: str) -> str:
         f"process | {mem['peak_rss_gib']:.2f} GiB ({mem['seconds']:.0f} s, "
         f"{_rate(mem['people'] * mem['days'] / mem['seconds'])} person-days/s) | | | none set "
         f"(RAM {info['RAM']}) | |",
+        f"| National scale: {nat['people']:,} people over {nat['days']} days, streamed in "
+        f"{nat['chunks']:,} chunks | {len(nat['seconds'])} real chunks timed: "
+        f"{per_chunk:.2f} s each on average; projected {projected / 3600:.1f} h for the whole "
+        f"run, peak RSS {nat['peak_rss_gib']:.2f} GiB | | | run whole if it fits in the time | "
+        f"not run whole: {projected / 3600:.1f} h |",
     ]
     lines = [
         HEADING,
@@ -453,6 +499,13 @@ def render(figures: Figures, command: str) -> str:
         f"- Memory: one `simulate` run in a fresh process, the scenario's chunk of "
         f"{mem['chunk']:,} people per kernel call; {mem['events']:,} events, "
         f"{mem['entries']:,} entries. `ru_maxrss` of that process.",
+        f"- National scale: the `{SCENARIO}` scenario at {nat['people']:,} people, "
+        f"`simulate(..., only={{chunk}})` on chunks {', '.join(f'{c:,}' for c in nat['picked'])} "
+        f"of {nat['chunks']:,} ({', '.join(f'{n:,}' for n in nat['chunk_people'])} people; "
+        f"{', '.join(f'{x:.2f}' for x in nat['seconds'])} s), each exactly as the whole run "
+        f"runs it (its blocks' own seeds, the kernel, the tallies), in one fresh process after a "
+        f"warm-up on {WARMUP_PEOPLE:,} people. The projection is the mean chunk time times the "
+        f"number of chunks; memory stays that of one chunk, whatever the population.",
         "",
     ]
     return "\n".join(lines)

@@ -20,7 +20,7 @@ from socialcredit.simulate.coded import coded_entries
 from socialcredit.simulate.history import month_starts
 from socialcredit.simulate.monthly import grades_by_month, month_ends
 from socialcredit.simulate.outputs import TABLES
-from socialcredit.simulate.run import Chunk, model_for, simulate, simulate_chunk
+from socialcredit.simulate.run import Chunk, chunk_count, model_for, simulate, simulate_chunk
 from socialcredit.simulate.scenario import Scenario, parse_scenario
 from socialcredit.simulate.spells import NEVER, Ending, later, spells_on
 from socialcredit.simulate.synthetic import EVENT_SCHEMA
@@ -82,6 +82,24 @@ def test_two_chunks_give_what_one_chunk_gives(wendeng: Plan) -> None:
     for name in TABLES:
         assert whole.tally.table(name).equals(halves.tally.table(name)), name
     assert whole.summary() == halves.summary()
+
+
+def test_chunks_run_on_their_own_add_up_to_the_whole_run(wendeng: Plan) -> None:
+    scenario = small(chunk=600)
+    assert chunk_count(scenario) == 2
+    whole = simulate(scenario, wendeng)
+    parts = [simulate(scenario, wendeng, only={n}) for n in (0, 1)]
+    assert [p.tally.totals["people"] for p in parts] == [600, 600]
+    for name in ("grades", "entries", "disputes"):
+        counts = [c for c in whole.tally.table(name).columns if c in ("people", "entries", "cases")]
+        keys = [c for c in whole.tally.table(name).columns if c not in (*counts, "points")]
+        summed = (
+            pl.concat([p.tally.table(name) for p in parts])
+            .group_by(keys)
+            .agg(pl.col(c).sum() for c in counts)
+            .sort(keys)
+        )
+        assert summed.equals(whole.tally.table(name).select(*keys, *counts).sort(keys)), name
 
 
 def test_progress_is_reported_per_chunk(wendeng: Plan) -> None:
