@@ -223,3 +223,16 @@ def test_a_citizen_disputes_a_deduction_and_the_reviewer_removes_it(
     expect(outcome.filter(has_text=ref)).to_contain_text(REASONS)
     visit.shot("outcome")
     visit.shot("outcome-notice", outcome.filter(has_text=ref))
+
+
+def test_a_citizen_reads_the_portal_in_chinese(portal: Portal, chromium: Browser) -> None:
+    visit = Visit(chromium, portal)
+    page = visit.page
+    page.goto("/sign-in?lang=zh")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    page.get_by_label("你的令牌").fill(portal.tokens["citizen"])
+    visit.shot("sign-in-zh")
+    page.locator("main").get_by_role("button", name="登录").click()
+    expect(page).to_have_url(f"{portal.url}/me")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")  # remembered
+    visit.shot("portal-zh")
