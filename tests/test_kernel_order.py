@@ -58,3 +58,21 @@ def test_a_hash_collision_falls_back_to_exact_subject_codes(
     assert merged.sort("event_id").equals(clean.sort("event_id"))
     doubled = merged.filter(doubled=True).get_column("subject").to_list()
     assert doubled == [ADULT]
+
+
+def test_order_holds_for_times_before_1970_and_busy_subjects() -> None:
+    rows = 200_000
+    rng = np.random.default_rng(7)
+    subjects = rng.integers(0, 5_000, rows)
+    subjects[: rows // 4] = 17  # one subject with a long run of its own
+    h = subjects.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    rule = rng.integers(0, 30, rows).astype(np.int64)
+    t = rng.integers(-(10**15), 10**15, rows).astype(np.int64)
+    t[::7] = t[0]  # ties, left to the row
+    position, code, distinct, srule, st = ordered(h, h, rule, t, bucket_bits(rows))
+    expected = np.lexsort((np.arange(rows), t, rule, h))
+    assert distinct
+    assert position.tolist() == expected.tolist()
+    assert srule.tolist() == rule[expected].tolist()
+    assert st.tolist() == t[expected].tolist()
+    assert code.tolist() == np.unique(h[expected], return_inverse=True)[1].tolist()

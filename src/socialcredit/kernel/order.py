@@ -35,102 +35,125 @@ def bucket_bits(rows: int) -> int:
     return int(min(2 * _PASS_BITS, max(1, np.ceil(np.log2(max(rows, 2) / 8)))))
 
 
+# Each row travels as one record of four words, so that a counting pass writes one place per
+# row rather than five: the hash, the check hash, the rule and row packed in one word (rule
+# above `_ROW_BITS`), and the time (its bits; compared as signed).
+_ROW_BITS = 40
+_ROW_MASK = (1 << _ROW_BITS) - 1
+_H, _CHECK, _RULE_ROW, _T = 0, 1, 2, 3
+
+
 @compiled
-def _counting_pass(
-    src: tuple[U64, U64, I64, I64, I64],
-    dst: tuple[U64, U64, I64, I64, I64],
-    shift: int,
-    width: int,
-) -> None:
-    """Stable counting sort of `src` into `dst` on bits [shift, shift + width) of the hash."""
-    h, check, rule, t, row = src
-    dh, dcheck, drule, dt, drow = dst
+def _counting_pass(src: U64, dst: U64, shift: int, width: int) -> None:
+    """Stable counting sort of the records `src` into `dst` on bits [shift, shift + width)
+    of the hash."""
     mask = np.uint64((1 << width) - 1)
     by = np.uint64(shift)
     counts = np.zeros((1 << width) + 1, np.int64)
-    for i in range(h.shape[0]):
-        counts[np.int64((h[i] >> by) & mask) + 1] += 1
+    for i in range(src.shape[0]):
+        counts[np.int64((src[i, _H] >> by) & mask) + 1] += 1
     for bucket in range(1 << width):
         counts[bucket + 1] += counts[bucket]
-    for i in range(h.shape[0]):
-        b = np.int64((h[i] >> by) & mask)
+    for i in range(src.shape[0]):
+        b = np.int64((src[i, _H] >> by) & mask)
         at = counts[b]
         counts[b] = at + 1
-        dh[at], dcheck[at], drule[at], dt[at], drow[at] = h[i], check[i], rule[i], t[i], row[i]
+        dst[at, 0], dst[at, 1], dst[at, 2], dst[at, 3] = src[i, 0], src[i, 1], src[i, 2], src[i, 3]
 
 
 @compiled
-def _before(h: U64, rule: I64, t: I64, row: I64, a: int, b: int) -> bool:
-    if h[a] != h[b]:
-        return bool(h[a] < h[b])
-    if rule[a] != rule[b]:
-        return bool(rule[a] < rule[b])
-    if t[a] != t[b]:
-        return bool(t[a] < t[b])
-    return bool(row[a] < row[b])
+def _before(r: U64, a: int, b: int) -> bool:
+    """Record `a` sorts before record `b`: by hash, rule, time (signed), row."""
+    if r[a, _H] != r[b, _H]:
+        return bool(r[a, _H] < r[b, _H])
+    rule_a, rule_b = (
+        r[a, _RULE_ROW] >> np.uint64(_ROW_BITS),
+        r[b, _RULE_ROW] >> np.uint64(_ROW_BITS),
+    )
+    if rule_a != rule_b:
+        return bool(rule_a < rule_b)
+    t_a, t_b = np.int64(r[a, _T]), np.int64(r[b, _T])
+    if t_a != t_b:
+        return bool(t_a < t_b)
+    return bool(r[a, _RULE_ROW] < r[b, _RULE_ROW])
 
 
 @compiled
-def _sort_run(keys: tuple[U64, U64, I64, I64, I64], lo: int, hi: int) -> None:
-    """Sort positions [lo, hi) by (hash, rule, time, row), all five arrays together."""
-    h, check, rule, t, row = keys
+def _sort_run(r: U64, lo: int, hi: int) -> None:
+    """Sort records [lo, hi) by (hash, rule, time, row)."""
     if hi - lo <= 32:  # insertion sort: runs hold a handful of rows
         for i in range(lo + 1, hi):
             j = i
-            while j > lo and _before(h, rule, t, row, j, j - 1):
-                h[j], h[j - 1] = h[j - 1], h[j]
-                check[j], check[j - 1] = check[j - 1], check[j]
-                rule[j], rule[j - 1] = rule[j - 1], rule[j]
-                t[j], t[j - 1] = t[j - 1], t[j]
-                row[j], row[j - 1] = row[j - 1], row[j]
+            while j > lo and _before(r, j, j - 1):
+                for w in range(4):
+                    r[j, w], r[j - 1, w] = r[j - 1, w], r[j, w]
                 j -= 1
         return
     # A long run (a busy subject): three stable sorts, least significant key first; rows
     # are ascending within the run already, so ties keep row order.
-    p = np.argsort(t[lo:hi], kind="mergesort")
-    p = p[np.argsort(rule[lo:hi][p], kind="mergesort")]
-    p = p[np.argsort(h[lo:hi][p], kind="mergesort")]
-    h[lo:hi] = h[lo:hi][p]
-    check[lo:hi] = check[lo:hi][p]
-    rule[lo:hi] = rule[lo:hi][p]
-    t[lo:hi] = t[lo:hi][p]
-    row[lo:hi] = row[lo:hi][p]
+    m = hi - lo
+    t, rule, h = np.empty(m, np.int64), np.empty(m, np.uint64), np.empty(m, np.uint64)
+    for k in range(m):
+        t[k] = np.int64(r[lo + k, _T])
+        rule[k] = r[lo + k, _RULE_ROW] >> np.uint64(_ROW_BITS)
+        h[k] = r[lo + k, _H]
+    p = np.argsort(t, kind="mergesort")
+    p = p[np.argsort(rule[p], kind="mergesort")]
+    p = p[np.argsort(h[p], kind="mergesort")]
+    run = r[lo:hi].copy()
+    for k in range(m):
+        r[lo + k, :] = run[p[k], :]
+
+
+@compiled
+def _records(h: U64, check: U64, rule: I64, t: I64) -> U64:
+    n = h.shape[0]
+    r = np.empty((n, 4), np.uint64)
+    for i in range(n):
+        r[i, _H], r[i, _CHECK] = h[i], check[i]
+        r[i, _RULE_ROW] = (np.uint64(rule[i]) << np.uint64(_ROW_BITS)) | np.uint64(i)
+        r[i, _T] = np.uint64(t[i])
+    return r
 
 
 @compiled
 def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int) -> Order:
     """Positions of the rows sorted by (h, rule, t, row), each position's subject code
     (0, 1, ... in that order), False if two subjects share `h` (told apart by `check`), and
-    the rule and time of each position.
+    the rule and time of each position. Rules must be below 2**23 and rows below 2**40.
     """
     n = h.shape[0]
-    a = (h.copy(), check.copy(), rule.copy(), t.copy(), np.arange(n, dtype=np.int64))
-    b = (np.empty_like(h), np.empty_like(check), np.empty_like(rule), np.empty_like(t))
-    spare = (b[0], b[1], b[2], b[3], np.empty(n, np.int64))
+    a = _records(h, check, rule, t)
+    spare = np.empty_like(a)
     low = bits // 2
     if low > 0:
         _counting_pass(a, spare, 64 - bits, low)
         a, spare = spare, a
     _counting_pass(a, spare, 64 - (bits - low), bits - low)
-    a = spare
-    sh, scheck, srule, st, srow = a
+    a, free = spare, a
     top = np.uint64(64 - bits)
     lo = 0
     for j in range(1, n + 1):
-        if j == n or (sh[j] >> top) != (sh[lo] >> top):
+        if j == n or (a[j, _H] >> top) != (a[lo, _H] >> top):
             if j - lo > 1:
                 _sort_run(a, lo, j)
             lo = j
-    code = np.empty(n, np.int64)
+    # The results go into the buffer the passes no longer need: fresh memory costs a page
+    # fault per page on first touch.
+    words = free.reshape(-1).view(np.int64)
+    row, srule, st, code = words[:n], words[n : 2 * n], words[2 * n : 3 * n], words[3 * n :]
     current = -1
     distinct = True
     for j in range(n):
-        if j == 0 or sh[j] != sh[j - 1]:
+        if j == 0 or a[j, _H] != a[j - 1, _H]:
             current += 1
-        elif scheck[j] != scheck[j - 1]:
+        elif a[j, _CHECK] != a[j - 1, _CHECK]:
             distinct = False
         code[j] = current
-    return srow, code, distinct, srule, st
+        row[j] = np.int64(a[j, _RULE_ROW] & np.uint64(_ROW_MASK))
+        srule[j] = np.int64(a[j, _RULE_ROW] >> np.uint64(_ROW_BITS))
+        st[j] = np.int64(a[j, _T])
+    return row, code, distinct, srule, st
 
 
 @compiled
