@@ -5,12 +5,15 @@ moment; ranges too long to read are refused, never slow."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.api_support import World, shared_template, world_from
+from socialcredit.services.dispute_casework import review_dispute
+from socialcredit.storage import open_store
+from tests.api_support import NOW, World, open_a_dispute, shared_template, world_from
 from tests.scenario import ADULT
 
 WENDENG = "cn-371003-wendeng"
@@ -104,3 +107,24 @@ def test_an_unknown_subject_has_no_history(world: World) -> None:
     response = world.get("/subjects/371003199901010000/history", "admin")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_points_on_either_side_of_a_dispute_removal_each_read_the_events_counting_then(
+    world: World,
+) -> None:
+    ref = open_a_dispute(world)
+    with open_store(world.store) as store:
+        review_dispute(
+            store, ref, "removed", "no evidence", by="reviewer-wang", at=NOW + timedelta(days=2)
+        )
+    around = {"from": FROM, "to": "2026-08-01T00:00:00+08:00"}
+    points = series(world, "admin", **around)
+    scores = {p["as_of"][:10]: p["score"] for p in points}
+    assert (scores["2026-05-31"], scores["2026-06-30"], scores["2026-07-31"]) == (980, 1000, 1000)
+    for point in points:
+        asked = world.get(
+            f"/subjects/{ADULT}/score",
+            "admin",
+            params={"as_of": point["as_of"], "rulebook": WENDENG},
+        ).json()
+        assert (asked["score"], asked["grade"]) == (point["score"], point["grade"])

@@ -5,7 +5,8 @@ from the stored facts as of it (disputes settled by then, repairs approved by th
 point never differs from the score asked for at the same moment. The moments are the month
 ends of each scheme's timezone in the range (`every=month`), or the moments one of the
 subject's entries starts or stops counting (`every=change`); both add the end of the range.
-Reading a moment costs a derivation, so a range holds at most `MAX_POINTS` of them.
+Moments at which the same events count share one derivation, each reading its standing
+from it; a range holds at most `MAX_POINTS` of them.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ApiError
 from socialcredit.api.subjects import NOT_FOUND, SchemeQuery, asked_moment
 from socialcredit.services.access_log import log_reads
-from socialcredit.services.reading import Reading, read_subject
+from socialcredit.services.reading import Reading, read_subject_over
 from socialcredit.services.statements import entries_of, read_known_subject, standing_of
 from socialcredit.storage import Store
 
@@ -109,8 +110,9 @@ def _series(
 ) -> dict[str, list[Point]]:
     """Each scheme's points at its own moments, every moment read once."""
     found: dict[str, list[Point]] = {name: [] for name in wanted}
-    for moment in sorted(set().union(*wanted.values())):
-        for reading in read_subject(store, subject, moment, scheme).readings:
+    records = read_subject_over(store, subject, set().union(*wanted.values()), scheme)
+    for moment, record in sorted(records.items()):
+        for reading in record.readings:
             if moment in wanted.get(reading.scheme.id, ()):
                 found[reading.scheme.id].append(_point(reading, subject))
     return found

@@ -9,6 +9,7 @@ disputed shows it: `disputed`, the dispute's ref and its state.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,19 +17,29 @@ import polars as pl
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.reasons import with_reasons
+from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import VOID
-from socialcredit.services.derive import counting_events, derive, repaired, repairs_for
+from socialcredit.services.derive import (
+    STANDINGS_SCHEMA,
+    Derived,
+    considered,
+    counting_events,
+    derive,
+    in_force,
+    repaired,
+    repairs_from,
+)
 from socialcredit.services.disputes import (
     REMOVED,
     SubjectDispute,
     disputed_events,
-    disputes_for,
+    disputes_from,
     settled,
 )
 from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Store
 
-__all__ = ["Reading", "SubjectRecord", "read_subject"]
+__all__ = ["Reading", "SubjectRecord", "read_subject", "read_subject_over"]
 
 
 @dataclass(frozen=True)
@@ -91,30 +102,78 @@ def read_subject(
     store: Store, subject: str, as_of: datetime, scheme_id: str | None = None
 ) -> SubjectRecord:
     """The subject's standing and entries under each scheme (or one), as of `as_of`."""
-    schemes = published_schemes(store)
-    if not schemes:
+    return read_subject_over(store, subject, [as_of], scheme_id)[as_of]
+
+
+def read_subject_over(
+    store: Store, subject: str, moments: Iterable[datetime], scheme_id: str | None = None
+) -> dict[datetime, SubjectRecord]:
+    """`read_subject` at each of the moments, the store read once. Between two moments only
+    the disputes settled in between change which events count, so moments at which the same
+    events count share one derivation, and each takes its standing from it."""
+    everyone = published_schemes(store)
+    if not everyone:
         raise SocialCreditError(
             "no rulebook is published in this store; run `socialcredit init` first"
         )
-    # Disputes are read under every scheme: each runs on its own scheme's clock.
-    disputes = [d for d in disputes_for(store, schemes, [subject], as_of) if d.shown]
+    schemes = everyone
     if scheme_id is not None:
-        schemes = [s for s in schemes if s.id == scheme_id]
+        schemes = [s for s in everyone if s.id == scheme_id]
         if not schemes:
             raise SocialCreditError(f"no published scheme {scheme_id!r}")
-    stored = repaired(settled(store.events_for([subject]), disputes), repairs_for(store, [subject]))
-    position = int(stored.select(pl.col("seq").max().fill_null(0)).item())
-    readings = []
-    for scheme in schemes:
-        derived = derive(stored, scheme, as_of)
-        rows = derived.standings.filter(pl.col("subject") == subject)
-        readings.append(
-            Reading(
-                scheme,
-                as_of,
-                rows.row(0, named=True) if rows.height else None,
-                _marked(with_reasons(derived.entries), disputes),
-                position,
+    # One read of the case actions gives the disputes at every moment and the repairs.
+    actions = store.case_actions_for([subject])
+    zones = {s.id: s.plan.timezone for s in everyone}  # each dispute on its scheme's clock
+    events, repairs = store.events_for([subject]), repairs_from(actions)
+    shared: dict[frozenset[tuple[str, str]], _Derivations] = {}
+    found: dict[datetime, SubjectRecord] = {}
+    for moment in sorted(set(moments)):
+        disputes = [d for d in disputes_from(actions, zones, moment) if d.shown]
+        removed = frozenset((d.source, d.event_id) for d in disputes if d.removed)
+        if removed not in shared:
+            shared[removed] = _Derivations(repaired(settled(events, disputes), repairs))
+        derivations = shared[removed]
+        stored = derivations.stored
+        position = int(stored.select(pl.col("seq").max().fill_null(0)).item())
+        readings = []
+        for scheme in schemes:
+            entries, standings = derivations.at(scheme, moment)
+            rows = standings.filter(pl.col("subject") == subject)
+            readings.append(
+                Reading(
+                    scheme,
+                    moment,
+                    rows.row(0, named=True) if rows.height else None,
+                    _marked(entries, disputes),
+                    position,
+                )
             )
-        )
-    return SubjectRecord(subject, readings, _unscored(stored, disputes), disputes)
+        found[moment] = SubjectRecord(subject, readings, _unscored(stored, disputes), disputes)
+    return found
+
+
+class _Derivations:
+    """Each scheme's derivation of one set of stored events, made when first needed, and
+    its standings at any moment."""
+
+    def __init__(self, stored: pl.DataFrame) -> None:
+        self.stored = stored
+        self._made: dict[str, tuple[Derived, pl.DataFrame]] = {}
+
+    def at(self, scheme: Scheme, moment: datetime) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The entries with their reasons, and the standings at `moment`."""
+        if scheme.id not in self._made:
+            derived = derive(self.stored, scheme, moment)
+            self._made[scheme.id] = (derived, with_reasons(derived.entries))
+            return self._made[scheme.id][1], derived.standings
+        derived, entries = self._made[scheme.id]
+        return entries, standings_at(derived, self.stored, moment)
+
+
+def standings_at(derived: Derived, stored: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The standings `derive(stored, derived.scheme, as_of)` gives, from its entries."""
+    scheme = derived.scheme
+    if not in_force(scheme, as_of):
+        return pl.DataFrame(schema=STANDINGS_SCHEMA)
+    subjects = considered(stored, scheme).get_column("subject").unique()
+    return standings(derived.events, derived.entries, scheme.plan, as_of, subjects)
