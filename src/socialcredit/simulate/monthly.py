@@ -16,11 +16,13 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from socialcredit.kernel.compiled import compiled
 from socialcredit.rules.plan import Plan
 
 __all__ = ["grades_by_month", "month_ends"]
 
 Ints = npt.NDArray[np.int64]
+Ranks = npt.NDArray[np.int8]
 
 
 def month_ends(starts: Ints, first: datetime) -> list[datetime]:
@@ -33,60 +35,88 @@ def _micros(ends: list[datetime]) -> Ints:
     return np.array([np.datetime64(e, "us").astype(np.int64) for e in ends], np.int64)
 
 
-def _windows(counted: pl.DataFrame, at: Ints) -> tuple[Ints, Ints]:
-    # Per entry, the first month end at which it counts and the first at which it no longer does.
-    begin = counted.get_column("begin").to_numpy()
-    stop = counted.get_column("stop").to_numpy()
-    return np.searchsorted(at, begin, "left"), np.searchsorted(at, stop, "left")
-
-
-def grades_by_month(counted: pl.DataFrame, plan: Plan, people: int, ends: list[datetime]) -> Ints:
+def grades_by_month(counted: pl.DataFrame, plan: Plan, people: int, ends: list[datetime]) -> Ranks:
     """Grade rank (0: best) at each month end (rows) of each of `people` (columns), from the
     applied entries (`simulate.coded`: `person` 0 to people - 1, `points`, `rank`, `begin`,
     `stop`)."""
-    months = len(ends)
-    rows = counted.get_column("person").to_numpy()
-    begin, stop = _windows(counted, _micros(ends))
-    points = counted.get_column("points").to_numpy().astype(np.float64)
-    width = months + 1
-    added = np.bincount(begin * people + rows, points, people * width)
-    added -= np.bincount(np.minimum(stop, months) * people + rows, points, people * width)
-    total = np.cumsum(added.reshape(width, people)[:months], axis=0).round().astype(np.int64)
-    rank = counted.get_column("rank").to_numpy()
-    worst = _worst_direct(rank, rows, (begin, stop), (months, people))
-    return _graded(plan, total, worst, ends)
+    scale = _Scales.of(plan, ends)
+    column = counted.get_column
+    return _ranks(
+        column("person").to_numpy(),
+        column("points").to_numpy(),
+        column("rank").to_numpy(),
+        (column("begin").to_numpy(), column("stop").to_numpy(), _micros(ends)),
+        people,
+        (scale.baseline, scale.ceiling, scale.floor, scale.bounds),
+    )
 
 
-def _worst_direct(
-    rank: Ints, rows: Ints, window: tuple[Ints, Ints], shape: tuple[int, int]
-) -> Ints:
-    direct = rank >= 0
-    worst = np.full(shape, -1, np.int64)
-    begin, stop = window[0][direct], window[1][direct]
-    ranks, who = rank[direct], rows[direct]
-    for month in range(shape[0]):
-        counts = (begin <= month) & (stop > month)
-        np.maximum.at(worst[month], who[counts], ranks[counts])
-    return worst
+class _Scales:
+    """Per month end: the scale's baseline, ceiling and floor (none: the widest numbers) and
+    the lower bounds of the grades but the last, padded with the lowest number."""
+
+    def __init__(self, rows: list[tuple[int, int, int, list[int]]]) -> None:
+        widest = max(len(r[3]) for r in rows)
+        low = np.iinfo(np.int64).min
+        self.baseline = np.array([r[0] for r in rows], np.int64)
+        self.ceiling = np.array([r[1] for r in rows], np.int64)
+        self.floor = np.array([r[2] for r in rows], np.int64)
+        self.bounds = np.array([r[3] + [low] * (widest - len(r[3])) for r in rows], np.int64)
+
+    @staticmethod
+    def of(plan: Plan, ends: list[datetime]) -> _Scales:
+        rows = []
+        for end in ends:
+            segment = plan.segment_at(end.date()) or plan.latest
+            assert segment.scale is not None
+            assert segment.grades is not None
+            scale = segment.scale
+            ceiling = scale.ceiling if scale.ceiling is not None else np.iinfo(np.int64).max
+            floor = scale.floor if scale.floor is not None else np.iinfo(np.int64).min
+            lowers = [lower for _, lower in segment.grades.bands][:-1]
+            rows.append((scale.baseline, ceiling, floor, lowers))
+        return _Scales(rows)
 
 
-def _graded(plan: Plan, total: Ints, worst: Ints, ends: list[datetime]) -> Ints:
-    grades = np.empty_like(total)
-    for month, end in enumerate(ends):
-        segment = plan.segment_at(end.date()) or plan.latest
-        assert segment.scale is not None
-        assert segment.grades is not None
-        bounds = np.array([lower for _, lower in segment.grades.bands], np.int64)
-        caps = np.r_[np.iinfo(np.int64).max, bounds[:-1] - 1]
-        score = segment.scale.baseline + total[month]
-        held = worst[month]
-        score = np.where(held >= 0, np.minimum(score, caps[np.maximum(held, 0)]), score)
-        if segment.scale.ceiling is not None:
-            score = np.minimum(score, segment.scale.ceiling)
-        if segment.scale.floor is not None:
-            score = np.maximum(score, segment.scale.floor)
-        band = np.zeros(score.size, np.int64)
-        for lower in bounds[:-1]:
-            band += score < lower
-        grades[month] = np.maximum(band, held)
+@compiled
+def _ranks(
+    person: Ints,
+    points: Ints,
+    rank: Ints,
+    window: tuple[Ints, Ints, Ints],
+    people: int,
+    scale: tuple[Ints, Ints, Ints, Ints],
+) -> Ranks:
+    # Each entry adds its points at the first month end it counts at and takes them off at
+    # the first it no longer does; a running sum per person gives the points at each month
+    # end. Direct grades are few: each marks its months. One small grid per month, no more.
+    begin, stop, at = window
+    baseline, ceiling, floor, bounds = scale
+    months = at.shape[0]
+    delta = np.zeros((months + 1, people), np.int64)
+    worst = np.full((months, people), -1, np.int8)
+    for i in range(person.shape[0]):
+        first = np.searchsorted(at, begin[i])
+        last = min(np.searchsorted(at, stop[i]), months)
+        if first >= last:
+            continue
+        delta[first, person[i]] += points[i]
+        delta[last, person[i]] -= points[i]
+        if rank[i] >= 0:
+            for m in range(first, last):
+                worst[m, person[i]] = max(worst[m, person[i]], rank[i])
+    grades = np.empty((months, people), np.int8)
+    running = np.zeros(people, np.int64)
+    for m in range(months):
+        for p in range(people):
+            running[p] += delta[m, p]
+            score = baseline[m] + running[p]
+            held = worst[m, p]
+            if held > 0:  # no better than the direct grade: below the next grade's bound
+                score = min(score, bounds[m, held - 1] - 1)
+            score = max(min(score, ceiling[m]), floor[m])
+            band = 0
+            for lower in bounds[m]:
+                band += score < lower
+            grades[m, p] = max(band, held)
     return grades

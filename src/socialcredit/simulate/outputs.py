@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from socialcredit.kernel.compiled import compiled
 from socialcredit.kernel.derivation import STATUS
 from socialcredit.simulate.recourse import Outcome, Recourse, Way
 from socialcredit.simulate.scenario import Scenario
@@ -81,6 +82,16 @@ class Cells:
         )
 
 
+@compiled
+def _grade_counts(cell: Ints, ranks: npt.NDArray[np.int8], cells: int) -> Ints:
+    # People by (month, cell, grade rank), without a code per person and month.
+    counts = np.zeros((ranks.shape[0], cells, _GRADES), np.int64)
+    for month in range(ranks.shape[0]):
+        for person in range(ranks.shape[1]):
+            counts[month, cell[person], ranks[month, person]] += 1
+    return counts
+
+
 def _counts(frame: pl.DataFrame, keys: list[str], **sums: pl.Expr) -> pl.DataFrame:
     totals = {name: expr.cast(pl.Int64) for name, expr in sums.items()}
     return frame.group_by(keys).agg(**totals)
@@ -96,11 +107,10 @@ class Tally:
     parts: dict[str, list[pl.DataFrame]] = field(default_factory=lambda: {t: [] for t in TABLES})
     totals: dict[str, int] = field(default_factory=lambda: {"people": 0, "events": 0, "entries": 0})
 
-    def grades(self, cell: Ints, ranks: Ints) -> None:
+    def grades(self, cell: Ints, ranks: npt.NDArray[np.int8]) -> None:
         """People by month, cell and grade rank (`ranks`: months by people)."""
-        months, size = ranks.shape[0], self.cells.size
-        code = ((np.arange(months)[:, None] * size + cell[None, :]) * _GRADES + ranks).ravel()
-        counts = np.bincount(code, minlength=months * size * _GRADES)
+        size = self.cells.size
+        counts = _grade_counts(cell, ranks, size).ravel()
         found = np.flatnonzero(counts)
         month, rest = np.divmod(found, size * _GRADES)
         self.parts["grades"].append(
