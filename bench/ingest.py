@@ -57,7 +57,7 @@ from socialcredit.ingest.readers import TOP_LEVEL, read_events_file
 from socialcredit.kernel.entries import derive_entries
 from socialcredit.kernel.standing import standings
 from socialcredit.services.derive import in_force
-from socialcredit.services.ingest import ingest_file
+from socialcredit.services.ingest import BATCH_ROWS, ingest_file
 from socialcredit.services.recompute import recompute
 from socialcredit.services.record import canonical_data, ledger_of
 from socialcredit.services.registry import add_source
@@ -126,7 +126,12 @@ def parse_args(argv: list[str] | None = None, prog: str | None = None) -> Config
     add = parser.add_argument
     add("--events", type=int, default=1_000_000, help="events in the ingest file (1e6)")
     add("--days", type=int, default=365, help="days the ingest file spans (365)")
-    add("--batch-rows", type=int, default=50_000, help="ingest batch, both sides (50,000)")
+    add(
+        "--batch-rows",
+        type=int,
+        default=BATCH_ROWS,
+        help=f"ingest batch, both sides (the product's default, {BATCH_ROWS:,})",
+    )
     add("--recompute-events", type=int, default=10_000_000, help="events to recompute (1e7)")
     add("--recompute-subjects", type=int, default=None, help="default: a tenth of the events")
     add("--file-events", type=int, default=1_000_000, help="events per file of the build")

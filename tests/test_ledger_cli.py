@@ -275,7 +275,12 @@ def test_verify_finds_a_cache_that_does_not_follow_from_the_facts(db: Path, tmp_
     ingest(ndjson(tmp_path / "f.ndjson", event(1, "2026-03-01T09:30:00+08:00")))
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE standings SET score = 1000 WHERE subject = ?", (ADULT,))
-        connection.execute("UPDATE entries SET applied_points = -5 WHERE subject = ?", (ADULT,))
+        # Entries are cached packed, a CSV line per entry in one row per subject and write.
+        connection.execute(
+            "UPDATE entries SET entries = replace(entries, ',\"counted\",', ',\"expired\",') "
+            "WHERE subject = ?",
+            (ADULT,),
+        )
     code, report = verify()
     assert code == 1
     text = "\n".join(report["cache_differences"])

@@ -68,7 +68,7 @@ def _utf8(read: Callable[[bytes, str], tuple[pl.DataFrame, list[Rejection]]]) ->
 
 
 READERS: dict[str, Reader] = {
-    "ndjson": _utf8(lambda _, text: read_ndjson(text)),
+    "ndjson": _utf8(lambda raw, text: read_ndjson(text, raw)),
     "json": _utf8(lambda raw, _: read_json_array(raw)),
     "csv": _utf8(lambda _, text: read_csv(text)),
     "parquet": read_parquet,

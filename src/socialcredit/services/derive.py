@@ -103,6 +103,8 @@ def counting_events(stored: pl.DataFrame) -> pl.DataFrame:
     considered = stored.filter(
         (pl.col("review") != "reject").fill_null(True) & (pl.col("status") != REMOVED)
     )
+    if considered.get_column("status").eq("accepted").all():
+        return considered  # nothing pending: no corroboration to look for
     corroborated = pl.col("act").is_not_null() & (
         pl.col("source").n_unique().over("subject", "act") > 1
     )
@@ -165,8 +167,10 @@ def derive(
     nobody has one.
     """
     events, unscorable = decoded if decoded is not None else decode(stored, scheme)
-    counting = counting_events(stored).get_column("seq").implode()
-    events = events.filter(pl.col("seq").is_in(counting)).sort("seq")
+    counting = counting_events(stored).get_column("seq")
+    if counting.len() < stored.height:  # else every event counts, and none is left out
+        events = events.filter(pl.col("seq").is_in(counting.implode()))
+    events = events.sort("seq")
     if REPAIRED_AT in stored.columns:
         marks = stored.select("seq", REPAIRED_AT, REPAIRED_BY)
         events = events.join(marks, on="seq", how="left", maintain_order="left")

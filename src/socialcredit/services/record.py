@@ -21,6 +21,7 @@ import polars as pl
 
 from socialcredit.domain.events import TOP_LEVEL
 from socialcredit.domain.identifiers import (
+    RESIDENT_ID_STRIP_CHARS,
     SubjectKind,
     check_uscc,
     validate_opaque_id,
@@ -35,6 +36,7 @@ from socialcredit.ingest.events import (
     typed_events,
 )
 from socialcredit.ingest.readers import Rejection
+from socialcredit.kernel.identity import resident_birth_date
 from socialcredit.kernel.tables import rule_table
 from socialcredit.rules.plan import VOID
 from socialcredit.services.schemes import Scheme, published_schemes
@@ -179,55 +181,24 @@ def _data_rejections(frame: pl.DataFrame, ledger: Ledger) -> list[Rejection]:
 
 
 def _subject_kinds(
-    frame: pl.DataFrame, store: Store, ledger: Ledger
-) -> tuple[pl.DataFrame, list[Rejection], list[Rejection], pl.DataFrame]:
+    frame: pl.DataFrame, store: Store, ledger: Ledger, known: pl.DataFrame
+) -> tuple[pl.DataFrame, list[Rejection], list[Rejection], pl.DataFrame, pl.DataFrame]:
     """Rows whose subject is known or valid for its kind (IDs in compact form), the rows
-    rejected, the warnings, and the subjects to register (`id`, `kind`)."""
-    registered = dict(
-        store.subjects(frame.get_column("subject").unique().to_list())
-        .select("id", "kind")
-        .iter_rows()
-    )
+    rejected, the warnings, the subjects to register (`id`, `kind`), and the registered
+    subjects the rows name (`id`, `kind`). `known` are subjects known to be registered
+    (subjects are never removed and never change kind): only the others are looked up."""
+    named = frame.get_column("subject").unique()
+    held = known.filter(pl.col("id").is_in(named.implode()))
+    asked = named.filter(~named.is_in(held.get_column("id").implode()))
+    fetched = store.subjects(asked.to_list()).select("id", "kind") if asked.len() else held.clear()
+    registered = pl.concat([held, fetched])
     ask = (
-        frame.filter(~pl.col("subject").is_in(list(registered)))
+        frame.filter(~pl.col("subject").is_in(registered.get_column("id").implode()))
         .group_by("subject", maintain_order=True)
         .agg(pl.col(SUBJECT_KIND).drop_nulls().first(), pl.col("type").first())
     )
-    # Identifier checks run per distinct new subject, not per row: python-stdnum and the
-    # GB 11714 check are per string, and a batch names each subject many times.
-    verdicts: list[tuple[str, str | None, str | None, str | None, str | None]] = []
-    for subject, stated, event_type in ask.iter_rows():
-        kinds = ledger.kinds.get(event_type, frozenset())
-        kind = stated or (next(iter(kinds)) if len(kinds) == 1 else None)
-        compact, problem, warning = subject, None, None
-        try:
-            if kind is None:
-                problem = (
-                    f"say which kind of subject {subject} is in subject_kind "
-                    f"({', '.join(sorted(kinds))})"
-                )
-            elif kind == SubjectKind.PERSON:
-                compact = validate_resident_id(subject)
-            elif kind == SubjectKind.ORGANISATION:
-                checked = check_uscc(subject)
-                compact = checked.code
-                warning = "; ".join(checked.warnings) or None
-            elif kind == SubjectKind.OPAQUE:
-                compact = validate_opaque_id(subject)
-            else:
-                problem = f"subject_kind {kind!r} is not person, organisation or opaque"
-        except IdentifierError as exc:
-            problem = f"{subject} is not a valid {kind} identifier: {exc}"
-        verdicts.append((subject, compact, kind, problem, warning))
-    verdict = pl.DataFrame(
-        verdicts,
-        schema=dict.fromkeys(["subject", "_compact", "_kind", "_problem", "_warning"], pl.String),
-        orient="row",
-    )
-    registered_kinds = pl.DataFrame(
-        {"subject": list(registered), "_registered": list(registered.values())},
-        schema={"subject": pl.String, "_registered": pl.String},
-    )
+    verdict = _verdicts(ask, ledger)
+    registered_kinds = registered.select(subject="id", _registered="kind")
     frame = frame.join(verdict, on="subject", how="left").join(
         registered_kinds, on="subject", how="left"
     )
@@ -259,7 +230,74 @@ def _subject_kinds(
     good = good.with_columns(subject=pl.coalesce("_compact", "subject")).drop(
         "_compact", "_kind", "_problem", "_warning", "_registered"
     )
-    return good, rejected, warnings, new_subjects
+    return good, rejected, warnings, new_subjects, registered
+
+
+_VERDICT_SCHEMA = pl.Schema(
+    dict.fromkeys(["subject", "_compact", "_kind", "_problem", "_warning"], pl.String())
+)
+
+
+def _verdicts(ask: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """Per new subject (`subject`, the kind stated, the `type` of its first row): its
+    compact form and kind, or the problem, and any warning."""
+    single = {t: next(iter(k)) for t, k in ledger.kinds.items() if len(k) == 1}
+    kind = pl.coalesce(
+        pl.col(SUBJECT_KIND),
+        pl.col("type").replace_strict(single, default=None, return_dtype=pl.String),
+    )
+    # A valid resident ID, by far the usual subject, is recognised column-wise by the
+    # kernel's check (held equal to `validate_resident_id` by property tests); its compact
+    # form is the stripped, upper-cased text. Every other subject goes through the domain's
+    # checks one by one below, which also say what is wrong.
+    person = (kind == SubjectKind.PERSON.value) & resident_birth_date(
+        pl.col("subject")
+    ).is_not_null()
+    ask = ask.with_columns(_fast=person)
+    valid = ask.filter("_fast").select(
+        "subject",
+        _compact=pl.col("subject").str.strip_chars(RESIDENT_ID_STRIP_CHARS).str.to_uppercase(),
+        _kind=pl.lit(SubjectKind.PERSON.value),
+        _problem=pl.lit(None, pl.String),
+        _warning=pl.lit(None, pl.String),
+    )
+    # Identifier checks run per distinct new subject, not per row: python-stdnum and the
+    # GB 11714 check are per string, and a batch names each subject many times.
+    verdicts: list[tuple[str, str | None, str | None, str | None, str | None]] = []
+    for subject, stated, event_type in (
+        ask.filter(~pl.col("_fast")).select("subject", SUBJECT_KIND, "type").iter_rows()
+    ):
+        kinds = ledger.kinds.get(event_type, frozenset())
+        kind_of = stated or (next(iter(kinds)) if len(kinds) == 1 else None)
+        verdicts.append((subject, *_verdict(subject, kind_of, kinds)))
+    checked = pl.DataFrame(verdicts, schema=_VERDICT_SCHEMA, orient="row")
+    return pl.concat([valid.cast(_VERDICT_SCHEMA), checked])
+
+
+def _verdict(
+    subject: str, kind: str | None, kinds: frozenset[str]
+) -> tuple[str | None, str | None, str | None, str | None]:
+    """One subject's compact form, kind, problem and warning, by the domain's checks."""
+    compact, problem, warning = subject, None, None
+    try:
+        if kind is None:
+            problem = (
+                f"say which kind of subject {subject} is in subject_kind "
+                f"({', '.join(sorted(kinds))})"
+            )
+        elif kind == SubjectKind.PERSON:
+            compact = validate_resident_id(subject)
+        elif kind == SubjectKind.ORGANISATION:
+            checked = check_uscc(subject)
+            compact = checked.code
+            warning = "; ".join(checked.warnings) or None
+        elif kind == SubjectKind.OPAQUE:
+            compact = validate_opaque_id(subject)
+        else:
+            problem = f"subject_kind {kind!r} is not person, organisation or opaque"
+    except IdentifierError as exc:
+        problem = f"{subject} is not a valid {kind} identifier: {exc}"
+    return compact, kind, problem, warning
 
 
 def _json_string(column: str) -> pl.Expr:
@@ -291,7 +329,8 @@ def canonical_data(frame: pl.DataFrame, numeric: Iterable[str]) -> pl.Expr:
         pieces.append(pl.when(pl.col(name).is_not_null()).then(pl.lit(key) + value))
     if not pieces:
         return pl.lit("{}")
-    body = pl.concat_list(pieces).list.drop_nulls().list.join(",")
+    # Absent fields are null pieces, which concat_str leaves out with their separators.
+    body = pl.concat_str(pieces, separator=",", ignore_nulls=True)
     return pl.lit("{") + body + pl.lit("}")
 
 
@@ -314,7 +353,9 @@ def record(
         bad_lines = [r.line for r in data_problems]
         frame = frame.filter(~pl.col("_line").is_in(bad_lines))
         rejected += data_problems
-    frame, bad_subjects, warnings, new_subjects = _subject_kinds(frame, store, ledger)
+    frame, bad_subjects, warnings, new_subjects, registered = _subject_kinds(
+        frame, store, ledger, working.subjects
+    )
     rejected += bad_subjects
     low = sorted(s.id for s in ledger.sources.values() if s.trust == "low")
     batch = frame.select(
@@ -342,6 +383,7 @@ def record(
     except BaseException:
         working.clear()  # the batch was rolled back: nothing it derived landed
         raise
+    working.remember_subjects(pl.concat([registered, new_subjects]))
     conflicts = outcomes.filter(pl.col("outcome") == "conflict")
     rejected += [
         Rejection(

@@ -2,9 +2,11 @@
 subjects it touched without reading back what the ingest itself wrote, and rewrites only the
 cache rows that changed.
 
-Held: the stored events (derivation columns) of every subject the ingest has touched, those
-events decoded for each scheme (JSON data decoded once per event, not once per batch), and
-the entries cached for them under each scheme. That is exactly what the store holds as long
+Held: the stored events (derivation columns but `data`) of every subject the ingest has
+touched, those events decoded for each scheme (JSON data decoded once per event, not once per
+batch), and the entries cached for them under each scheme; each held row carries its
+subject's number in the set, so that picking the touched subjects' rows is a mask, not a
+string lookup per row. That is exactly what the store holds as long
 as nobody else wrote in between; the set remembers the log head and the number of reviews
 it last saw, and starts over when either moved. It also starts over once it holds more than
 `limit` events, so memory stays bounded whatever the size of the input.
@@ -25,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
@@ -42,11 +46,23 @@ from socialcredit.storage import Store
 __all__ = ["WorkingSet"]
 
 LIMIT = 5_000_000  # events held at most
-_NAME = ["subject", "source", "event_id", "rule"]  # what names an entry
+CODE = "_code"  # a held subject's number in the set: masks by number, not by text
+# The held events keep what derivation reads of them; `data` is read once, by `decode`.
+HELD_COLUMNS = [name for name in DERIVATION_COLUMNS if name != "data"]
 
 
 def _none_held() -> pl.DataFrame:
-    return pl.DataFrame(schema=dict.fromkeys(DERIVATION_COLUMNS, pl.String) | {"seq": pl.Int64})
+    return pl.DataFrame(
+        schema=dict.fromkeys(HELD_COLUMNS, pl.String) | {"seq": pl.Int64, CODE: pl.UInt32}
+    )
+
+
+def _no_codes() -> pl.DataFrame:
+    return pl.DataFrame(schema={"subject": pl.String, CODE: pl.UInt32})
+
+
+def _no_subjects() -> pl.DataFrame:
+    return pl.DataFrame(schema={"id": pl.String, "kind": pl.String})
 
 
 @dataclass
@@ -57,11 +73,23 @@ class WorkingSet:
     events: pl.DataFrame = field(default_factory=_none_held)
     entries: dict[str, pl.DataFrame] = field(default_factory=dict)
     decoded: dict[str, pl.DataFrame] = field(default_factory=dict)  # scheme -> `decode` of events
+    codes: pl.DataFrame = field(default_factory=_no_codes)  # every held subject and its number
     seen: tuple[int, int] | None = None  # (log head, reviews) when the set was last in step
+    # Subjects known to be registered (`id`, `kind`), from committed batches. Subjects are
+    # never removed and never change kind, so this stays true whoever writes meanwhile.
+    subjects: pl.DataFrame = field(default_factory=_no_subjects)
+
+    def remember_subjects(self, registered: pl.DataFrame) -> None:
+        """After a batch committed: these subjects (`id`, `kind`) are registered."""
+        known = pl.concat([self.subjects, registered.select("id", "kind")])
+        known = known.unique("id", keep="first", maintain_order=True)
+        self.subjects = known if known.height <= self.limit else _no_subjects()
 
     def clear(self) -> None:
-        """Hold nothing: every subject is read back and its caches replaced whole."""
-        self.events, self.entries, self.decoded, self.seen = _none_held(), {}, {}, None
+        """Hold no facts: every subject is read back and its caches replaced whole (the
+        registered subjects are kept: see `subjects`)."""
+        self.events, self.entries, self.decoded = _none_held(), {}, {}
+        self.codes, self.seen = _no_codes(), None
 
     def rederive(
         self,
@@ -83,14 +111,19 @@ class WorkingSet:
         touched = fresh.get_column("subject").unique().sort()
         if touched.is_empty():
             return 0
-        held = self.events.get_column("subject").unique()
-        in_hand = pl.concat([held, first_seen]).implode()
-        unseen = touched.filter(~touched.is_in(in_hand)).to_list()
-        read = store.events_for(unseen).select(DERIVATION_COLUMNS)
-        cached = store.entries_for(unseen) if unseen else None
-        added = pl.concat([read, fresh.filter(pl.col("subject").is_in(in_hand))])
-        mine = pl.col("subject").is_in(touched.implode())
-        stored = pl.concat([self.events.filter(mine), added]).sort("seq")
+        held = self.codes.height
+        coded = self._coded(touched)
+        mine = _mask(coded, self.codes.height)
+        unseen = coded.filter(
+            (pl.col(CODE) >= held) & ~pl.col("subject").is_in(first_seen.implode())
+        ).get_column("subject")
+        read = store.events_for(unseen.to_list()).select(DERIVATION_COLUMNS)
+        cached = store.entries_for(unseen.to_list()) if unseen.len() else None
+        added = pl.concat([read, fresh.filter(~pl.col("subject").is_in(unseen.implode()))]).join(
+            coded, on="subject", how="left", maintain_order="left"
+        )
+        # In no particular order: `derive` puts the events in log order itself.
+        stored = pl.concat([_mine(self.events, mine), added.drop("data")])
         # A subject the batch registered has no case actions: no dispute or repair to read.
         known = touched.filter(~touched.is_in(first_seen.implode())).to_list()
         actions = store.case_actions_for(known) if known else pl.DataFrame()
@@ -99,31 +132,63 @@ class WorkingSet:
         derivable = repaired(settled(stored, disputes), repairs_from(actions))
         for scheme in schemes:
             new, unscorable = decode(added, scheme)
+            new = new.join(coded, on="subject", how="left", maintain_order="left")
             held_decoded = self.decoded.get(scheme.id, new.clear())
-            decoded = pl.concat([held_decoded.filter(mine), new])
-            derived = derive(derivable, scheme, as_of, decoded=(decoded, unscorable))
-            entries = derived.entries.select(ENTRY_COLUMNS)
+            decoded = pl.concat([_mine(held_decoded, mine), new])
+            derived = derive(derivable, scheme, as_of, decoded=(decoded.drop(CODE), unscorable))
+            entries = derived.entries.select(ENTRY_COLUMNS).join(
+                coded, on="subject", how="left", maintain_order="left"
+            )
             before = self.entries.get(scheme.id, entries.clear())
+            mine_before = _mine(before, mine)
             if cached is not None:
-                before = pl.concat([before, _current(cached, scheme, entries.schema)])
-            rows, kept = _entry_changes(before.filter(mine), entries)
+                current = _current(cached, scheme, entries.drop(CODE).schema)
+                current = current.join(coded, on="subject", how="inner", maintain_order="left")
+                mine_before = pl.concat([mine_before, current])
+            rows, kept = _entry_changes(mine_before, entries)
             store.replace_caches(
                 scheme.id,
                 touched.to_list(),
-                rows,
+                rows.drop(CODE),
                 derived.standings,
                 as_of=as_of,
                 log_position=head,
                 rulebooks=scheme.versions,
                 keep_entries=kept,
             )
-            self.entries[scheme.id] = pl.concat([before.filter(~mine), entries])
+            self.entries[scheme.id] = pl.concat([_mine(before, ~mine), entries])
             self.decoded[scheme.id] = pl.concat([held_decoded, new])
-        self.events = pl.concat([self.events, added])
+        self.events = pl.concat([self.events, added.drop("data")])
         self.seen = (head, reviews)
         if self.events.height > self.limit:
             self.clear()
         return touched.len()
+
+    def _coded(self, subjects: pl.Series) -> pl.DataFrame:
+        """`subject` and `_code` of each of these subjects, numbering the new ones."""
+        frame = subjects.to_frame("subject").join(
+            self.codes, on="subject", how="left", maintain_order="left"
+        )
+        new = frame.filter(pl.col(CODE).is_null()).select("subject")
+        numbered = new.with_columns(
+            pl.int_range(self.codes.height, self.codes.height + new.height, dtype=pl.UInt32).alias(
+                CODE
+            )
+        )
+        self.codes = pl.concat([self.codes, numbered])
+        return pl.concat([frame.filter(pl.col(CODE).is_not_null()), numbered])
+
+
+def _mask(coded: pl.DataFrame, size: int) -> npt.NDArray[np.bool_]:
+    """A boolean per code (`size` of them): whether that subject is among `coded`."""
+    mask = np.zeros(size, np.bool_)
+    mask[coded.get_column(CODE).to_numpy()] = True
+    return mask
+
+
+def _mine(frame: pl.DataFrame, mask: npt.NDArray[np.bool_]) -> pl.DataFrame:
+    """The rows of `frame` whose subject's code the mask marks."""
+    return frame.filter(pl.Series(mask[frame.get_column(CODE).to_numpy()]))
 
 
 def _current(cached: pl.DataFrame, scheme: Scheme, schema: pl.Schema) -> pl.DataFrame:
@@ -143,24 +208,33 @@ def _current(cached: pl.DataFrame, scheme: Scheme, schema: pl.Schema) -> pl.Data
 def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The entry rows to write, and the subjects whose cached entries stay (the rows to write
     for them are added to theirs): those of `held` (cached entries of subjects being
-    re-derived) for whom the facts still give every cached entry unchanged.
+    re-derived, with `_code`) for whom the facts still give every cached entry unchanged.
 
-    An entry is one rule's reading of one event, so (subject, source, event id, rule) names
-    it; pairing on that and comparing the other columns is exact and far cheaper than
-    joining on every column. Should a name ever repeat, every subject is replaced whole."""
-    values = [c for c in ENTRY_COLUMNS if c not in _NAME]
+    Rows are paired on a 64-bit hash of all their columns (one integer join, far cheaper
+    than joining on the text columns that name an entry), and every pair is then compared
+    column by column, so the result is exact: should two different rows ever share a hash,
+    or a row repeat, every subject is replaced whole."""
+    columns = list(ENTRY_COLUMNS)
+    held = held.with_columns(_h=held.select(columns).hash_rows())
+    derived = derived.with_columns(_h=derived.select(columns).hash_rows())
     paired = derived.join(
-        held.with_columns(_held=pl.lit(True)), on=_NAME, how="left", suffix="_held"
+        held.select(*columns, "_h", _held=pl.lit(True)),
+        on="_h",
+        how="left",
+        suffix="_held",
+        maintain_order="left",
     )
-    if paired.height != derived.height:
-        return derived, []
-    unchanged = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_held")) for c in values)
-    changed = paired.filter(pl.col("_held").is_not_null() & ~unchanged).get_column("subject")
-    gone = held.join(derived, on=_NAME, how="anti").get_column("subject")
-    replaced = pl.concat([changed, gone]).implode()
-    subjects = held.get_column("subject").unique()
-    kept = subjects.filter(~subjects.is_in(replaced))
-    keeping = pl.col("subject").is_in(kept.implode())
-    new = paired.filter(pl.col("_held").is_null()).select(derived.columns)
-    rows = pl.concat([derived.filter(~keeping), new.filter(keeping)])
-    return rows, kept.to_list()
+    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_held")) for c in columns)
+    unpaired = pl.col("_held").is_null()
+    if paired.height != derived.height or not paired.select((same | unpaired).all()).item():
+        return derived.drop("_h"), []
+    gone = held.filter(~pl.col("_h").is_in(derived.get_column("_h").implode()))
+    kept = (
+        held.select("subject", CODE)
+        .unique()
+        .filter(~pl.col(CODE).is_in(gone.get_column(CODE).implode()))
+    )
+    # A kept subject's rows to write are its new ones; every other subject's are all of them.
+    keeping = pl.col(CODE).is_in(kept.get_column(CODE).implode())
+    rows = paired.filter(~keeping | unpaired).select(derived.columns).drop("_h")
+    return rows, kept.get_column("subject").to_list()

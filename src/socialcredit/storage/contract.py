@@ -239,6 +239,13 @@ class Store(Protocol):
     def verify_chain(self, chunk_size: int = 100_000) -> list[ChainBreak]:
         """Recompute every hash in log order, a chunk at a time; the broken records."""
 
+    def change_stamp(self) -> dict[str, int]:
+        """How far each fact table a decision or a sign-in reads has grown, cheaply: for
+        `events`, `event_reviews`, `case_actions`, `rulebook_versions`, `party_versions`,
+        `tokens` and `token_revocations`, a number that grows with every row appended and
+        with nothing else (`events` and `case_actions`: the last seq). Facts are never
+        changed or removed, so an unchanged stamp means no such fact was added."""
+
     # --- rulebooks, sources, subjects, case actions -------------------------------------------
 
     def publish_rulebook(

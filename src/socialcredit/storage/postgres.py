@@ -9,6 +9,7 @@ into `events`; no staging table is needed, since nothing else can insert meanwhi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -32,6 +33,8 @@ APPEND_ONLY_STATE = "SC001"
 # Any fixed number: the advisory lock that serialises migrations between openers.
 _MIGRATION_LOCK = 0x5C_0001
 _COPY_ROWS = 100_000
+# Fact tables without a seq that `change_stamp` counts (append-only: a count only grows).
+_COUNTED = ("rulebook_versions", "party_versions", "tokens", "token_revocations")
 
 
 class PostgresStore(SqlStore):
@@ -63,6 +66,21 @@ class PostgresStore(SqlStore):
     def _transaction(self) -> Iterator[None]:
         with self._connection.transaction():
             yield
+
+    def change_stamp(self) -> dict[str, int]:
+        """The last seq of events and case actions (an index's end), and the row count of
+        the other, small, append-only fact tables."""
+        parts = [
+            "(SELECT coalesce(max(seq), 0) FROM events)",
+            "(SELECT count(*) FROM event_reviews)",
+            "(SELECT coalesce(max(seq), 0) FROM case_actions)",
+            *(f"(SELECT count(*) FROM {t})" for t in _COUNTED),
+        ]
+        with self._translated():
+            row = self._connection.execute(f"SELECT {', '.join(parts)}").fetchone()
+        assert row is not None
+        names = ("events", "event_reviews", "case_actions", *_COUNTED)
+        return {name: int(value) for name, value in zip(names, row, strict=True)}
 
     def _lock_log(self) -> None:
         # SHARE ROW EXCLUSIVE conflicts with itself and with every write, not with reads.
@@ -98,9 +116,24 @@ class PostgresStore(SqlStore):
                     part.write_csv(include_header=False, quote_style="non_numeric", null_value="")
                 )
 
+    def _upsert_frame(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        # COPY cannot replace rows, so the stored rows with the frame's keys go first; the
+        # keys travel as one JSON text that Polars writes, not as arrays psycopg would
+        # adapt value by value.
+        names = ", ".join(key)
+        record = ", ".join(f"{name} text" for name in key)
+        keys = frame.select(pl.col(name).cast(pl.String) for name in key).write_json()
+        self._execute(
+            f"DELETE FROM {table} WHERE ({names}) IN "
+            f"(SELECT * FROM json_to_recordset(?::json) AS k({record}))",
+            [keys],
+        )
+        self._insert_frame(table, frame)
+
     def _among(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
-        # A semi-join on the unnested array: `= ANY(array)` would scan the array per row.
-        return f"{column} IN (SELECT unnest(?::text[]))", [values]
+        # A semi-join on the elements of one JSON array parameter: `= ANY(array)` would scan
+        # the array per row, and a text[] parameter is adapted by psycopg value by value.
+        return f"{column} IN (SELECT json_array_elements_text(?::json))", [json.dumps(values)]
 
     def _migrations_table(self) -> str:
         return (

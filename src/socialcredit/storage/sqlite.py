@@ -28,6 +28,17 @@ from socialcredit.storage.sql import SqlStore
 
 __all__ = ["SQLiteStore"]
 
+# The fact tables `change_stamp` follows. Their rows are never updated or deleted (the
+# append-only triggers), so a rowid once given is never reused and the last one only grows.
+STAMPED = (
+    "events",
+    "event_reviews",
+    "case_actions",
+    "rulebook_versions",
+    "party_versions",
+    "tokens",
+    "token_revocations",
+)
 # How long a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -74,6 +85,14 @@ class SQLiteStore(SqlStore):
             raise
         self._connection.execute("COMMIT")
 
+    def change_stamp(self) -> dict[str, int]:
+        """The last rowid of each fact table a decision or a sign-in reads: a b-tree's
+        rightmost key, so each costs a few page reads however large the table."""
+        sql = ", ".join(f"(SELECT coalesce(max(rowid), 0) FROM {t})" for t in STAMPED)
+        with self._translated():
+            row = self._connection.execute(f"SELECT {sql}").fetchone()
+        return dict(zip(STAMPED, row, strict=True))
+
     def _lock_log(self) -> None:
         """BEGIN IMMEDIATE already holds the database's one write lock."""
 
@@ -104,7 +123,7 @@ class SQLiteStore(SqlStore):
                 self._connection.execute(statement)
                 statement = ""
 
-    def _insert_frame(self, table: str, frame: pl.DataFrame) -> None:
+    def _insert_frame(self, table: str, frame: pl.DataFrame, verb: str = "INSERT") -> None:
         frame = frame.with_columns(
             pl.col(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"),
             pl.col(pl.Datetime("us", "UTC")).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
@@ -112,8 +131,12 @@ class SQLiteStore(SqlStore):
         )
         marks = ", ".join("?" * frame.width)
         self._connection.executemany(
-            f"INSERT INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})", frame.rows()
+            f"{verb} INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})", frame.rows()
         )
+
+    def _upsert_frame(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        # REPLACE swaps the row in place in the key's b-tree: no separate DELETE pass.
+        self._insert_frame(table, frame, "INSERT OR REPLACE")
 
     def _among(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
         # One JSON array parameter, whatever the number of values (SQLite caps parameters).

@@ -63,6 +63,11 @@ class SqlBase(ABC):
         """Insert every row of a frame (columns named as in the table) in bulk."""
 
     @abstractmethod
+    def _upsert_frame(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
+        """Insert every row of a frame in bulk, each replacing the stored row with the same
+        `key` (the table's primary key) if there is one."""
+
+    @abstractmethod
     def _among(self, column: str, values: list[str]) -> tuple[str, list[Any]]:
         """A condition "column is one of values" and its parameters."""
 

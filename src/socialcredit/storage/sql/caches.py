@@ -1,4 +1,9 @@
-"""The derived caches in SQL: entries and standings, replaced per subject in one transaction."""
+"""The derived caches in SQL: entries and standings, replaced per subject in one transaction.
+
+Entries are stored packed, one row per subject and write (`storage.packing`): the entries
+one `replace_caches` call wrote for a subject, with the log position and rulebook versions
+of that write. Replacing a subject's entries deletes its packs; keeping them adds a pack.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,21 @@ import polars as pl
 from socialcredit.storage.chain import canonical_json
 from socialcredit.storage.contract import ENTRY_CACHE_COLUMNS, STANDING_CACHE_COLUMNS
 from socialcredit.storage.frames import ENTRY_CACHE_SCHEMA, STANDING_CACHE_SCHEMA
+from socialcredit.storage.packing import pack_entries, unpack_entries
 from socialcredit.storage.sql.base import SqlBase
 
 __all__ = ["Caches"]
+
+_PACK_COLUMNS = ("scheme", "subject", "log_position", "rulebooks", "entry_count", "entries")
+_PACK_SCHEMA = {
+    "scheme": pl.String(),
+    "subject": pl.String(),
+    "log_position": pl.Int64(),
+    "rulebooks": ENTRY_CACHE_SCHEMA["rulebooks"],
+    "entry_count": pl.Int64(),
+    "entries": pl.String(),
+}
+_ENTRY_ORDER = ["scheme", "subject", "valid_from", "source", "event_id", "rule"]
 
 
 class Caches(SqlBase):
@@ -46,8 +63,8 @@ class Caches(SqlBase):
                 raise ValueError(
                     f"{label} for subjects not being replaced: {strays.head(3).to_list()}"
                 )
-        entries = entries.select(
-            pl.lit(scheme).alias("scheme"), *ENTRY_CACHE_COLUMNS[1:-2], **provenance
+        packs = pack_entries(entries).select(
+            pl.lit(scheme).alias("scheme"), "subject", *_PACK_COLUMNS[-2:], **provenance
         )
         standings = standings.select(
             pl.lit(scheme).alias("scheme"),
@@ -55,29 +72,33 @@ class Caches(SqlBase):
             as_of=pl.lit(as_of).dt.convert_time_zone("UTC"),
             **provenance,
         )
-        kept = set(keep_entries)
-        replaced = [name for name in names if name not in kept] if kept else names
+        listed = pl.Series("subject", names, dtype=pl.String)
+        replaced = listed.filter(~listed.is_in(pl.Series(list(keep_entries), dtype=pl.String)))
+        # A standing is replaced by the new one of its subject; only the subjects left
+        # without one have theirs deleted.
+        vanished = listed.filter(~listed.is_in(standings.get_column("subject").implode()))
         with self._writing():
-            for table, which in (("entries", replaced), ("standings", names)):
-                if which:
-                    condition, params = self._among("subject", which)
+            for table, which in (("entries", replaced), ("standings", vanished)):
+                if which.len():
+                    condition, params = self._among("subject", which.to_list())
                     self._execute(
                         f"DELETE FROM {table} WHERE scheme = ? AND {condition}", [scheme, *params]
                     )
-            self._insert_frame("entries", entries)
-            self._insert_frame("standings", standings)
+            self._insert_frame("entries", packs)
+            self._upsert_frame("standings", standings, ("subject", "scheme"))
 
     def entries_for(
         self, subjects: Iterable[str] | None = None, scheme: str | None = None
     ) -> pl.DataFrame:
         """Cached entries of these subjects (or all), under one scheme (or all)."""
         condition, params = self._which(subjects, scheme)
-        return self._read(
-            f"SELECT {', '.join(ENTRY_CACHE_COLUMNS)} FROM entries WHERE {condition} "
-            "ORDER BY scheme, subject, valid_from, source, event_id, rule",
+        packs = self._read(
+            f"SELECT {', '.join(_PACK_COLUMNS)} FROM entries WHERE {condition}",
             params,
-            ENTRY_CACHE_SCHEMA,
+            _PACK_SCHEMA,
         )
+        rows = unpack_entries(packs).select(ENTRY_CACHE_COLUMNS).sort(_ENTRY_ORDER)
+        return rows.cast(pl.Schema(ENTRY_CACHE_SCHEMA))
 
     def standings_for(
         self, subjects: Iterable[str] | None = None, scheme: str | None = None
