@@ -52,6 +52,7 @@ __all__ = [
     "repairs_for",
     "repairs_from",
     "scheme_events",
+    "standings_at",
 ]
 
 # The case actions of a credit repair that bear on derivation (see `services.repair`).
@@ -176,12 +177,28 @@ def derive(
         events = events.join(marks, on="seq", how="left", maintain_order="left")
     events = events.drop("seq")
     entries = derive_entries(events, scheme.plan)
-    if in_force(scheme, as_of):
-        subjects = considered(stored, scheme).get_column("subject").unique()
-        result = standings(events, entries, scheme.plan, as_of, subjects)
-    else:
-        result = pl.DataFrame(schema=STANDINGS_SCHEMA)
-    return Derived(scheme, events, entries, result, unscorable)
+    return Derived(
+        scheme, events, entries, _standings(scheme, events, entries, stored, as_of), unscorable
+    )
+
+
+def standings_at(derived: Derived, stored: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
+    """The standings `derive(stored, ...)` would give as of another moment, from the entries
+    it derived: the events that count do not depend on the moment asked."""
+    return _standings(derived.scheme, derived.events, derived.entries, stored, as_of)
+
+
+def _standings(
+    scheme: Scheme,
+    events: pl.DataFrame,
+    entries: pl.DataFrame,
+    stored: pl.DataFrame,
+    as_of: datetime,
+) -> pl.DataFrame:
+    if not in_force(scheme, as_of):
+        return pl.DataFrame(schema=STANDINGS_SCHEMA)
+    subjects = considered(stored, scheme).get_column("subject").unique()
+    return standings(events, entries, scheme.plan, as_of, subjects)
 
 
 def repairs_from(actions: pl.DataFrame) -> pl.DataFrame:

@@ -17,17 +17,14 @@ import polars as pl
 
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.reasons import with_reasons
-from socialcredit.kernel.standing import standings
 from socialcredit.rules.plan import VOID
 from socialcredit.services.derive import (
-    STANDINGS_SCHEMA,
     Derived,
-    considered,
     counting_events,
     derive,
-    in_force,
     repaired,
     repairs_from,
+    standings_at,
 )
 from socialcredit.services.disputes import (
     REMOVED,
@@ -168,12 +165,3 @@ class _Derivations:
             return self._made[scheme.id][1], derived.standings
         derived, entries = self._made[scheme.id]
         return entries, standings_at(derived, self.stored, moment)
-
-
-def standings_at(derived: Derived, stored: pl.DataFrame, as_of: datetime) -> pl.DataFrame:
-    """The standings `derive(stored, derived.scheme, as_of)` gives, from its entries."""
-    scheme = derived.scheme
-    if not in_force(scheme, as_of):
-        return pl.DataFrame(schema=STANDINGS_SCHEMA)
-    subjects = considered(stored, scheme).get_column("subject").unique()
-    return standings(derived.events, derived.entries, scheme.plan, as_of, subjects)
