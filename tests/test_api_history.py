@@ -34,6 +34,16 @@ def series(world: World, caller: str = "subject", **params: str) -> list[dict[st
     return points
 
 
+def each_is_the_score_asked_for(world: World, points: list[dict[str, Any]]) -> None:
+    for point in points:
+        asked = world.get(
+            f"/subjects/{ADULT}/score",
+            "admin",
+            params={"as_of": point["as_of"], "rulebook": WENDENG},
+        ).json()
+        assert (asked["score"], asked["grade"]) == (point["score"], point["grade"])
+
+
 def test_each_month_end_shows_the_standing_then_and_the_fine_from_its_month(
     world: World,
 ) -> None:
@@ -61,13 +71,7 @@ def test_by_change_the_points_are_the_start_each_entry_boundary_and_the_end(
 
 
 def test_every_point_is_the_score_asked_for_at_its_moment(world: World) -> None:
-    for point in series(world, "admin", every="change", **{"from": FROM}):
-        asked = world.get(
-            f"/subjects/{ADULT}/score",
-            "admin",
-            params={"as_of": point["as_of"], "rulebook": WENDENG},
-        ).json()
-        assert (asked["score"], asked["grade"]) == (point["score"], point["grade"])
+    each_is_the_score_asked_for(world, series(world, "admin", every="change", **{"from": FROM}))
 
 
 def test_the_default_range_is_the_year_up_to_now(world: World) -> None:
@@ -121,10 +125,4 @@ def test_points_on_either_side_of_a_dispute_removal_each_read_the_events_countin
     points = series(world, "admin", **around)
     scores = {p["as_of"][:10]: p["score"] for p in points}
     assert (scores["2026-05-31"], scores["2026-06-30"], scores["2026-07-31"]) == (980, 1000, 1000)
-    for point in points:
-        asked = world.get(
-            f"/subjects/{ADULT}/score",
-            "admin",
-            params={"as_of": point["as_of"], "rulebook": WENDENG},
-        ).json()
-        assert (asked["score"], asked["grade"]) == (point["score"], point["grade"])
+    each_is_the_score_asked_for(world, points)

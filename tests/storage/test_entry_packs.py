@@ -11,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from socialcredit.domain.events import ENTRY_COLUMNS
+from socialcredit.services.derive import STANDINGS_SCHEMA
 from socialcredit.storage import Store, migrate, open_store
 from socialcredit.storage.chain import canonical_json
 from socialcredit.storage.frames import ENTRY_CACHE_SCHEMA
@@ -21,16 +22,7 @@ AS_OF = datetime(2026, 1, 1, tzinfo=UTC)
 SCHEME = "cn-371003-wendeng"
 RULEBOOKS = ["cn-national@2017.1", "cn-371003-wendeng@2020.1"]
 PACKED_FROM = 6  # the migration that packs the entry cache
-NO_STANDINGS = pl.DataFrame(
-    schema={
-        "subject": pl.String,
-        "score": pl.Int64,
-        "grade": pl.String,
-        "direct_grade": pl.String,
-        "points": pl.Int64,
-        "scored": pl.Boolean,
-    }
-)
+NO_STANDINGS = pl.DataFrame(schema=STANDINGS_SCHEMA)
 
 
 def _entries() -> pl.DataFrame:

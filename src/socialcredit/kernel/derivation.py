@@ -139,8 +139,7 @@ class Derivation:
         end = np.minimum(self.until, self.ended)
         counts = (self.status == COUNTED) & (prepared.sorted_t <= moment) & (end > moment)
         counted = np.where(counts, code, -1)
-        grade = self.table.frame.get_column("grade")
-        rank_of_key = grade.replace_strict(ranks, default=-1, return_dtype=pl.Int64).to_numpy()
+        rank_of_key = self.table.grade_ranks(ranks)
         starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if size else code
         first = prepared.order[starts]
         worst = pl.Series("_worst", most(counted, rank_of_key[prepared.sorted_key], size))

@@ -49,6 +49,11 @@ class RuleTable:
             self.frame.get_column("key"), values, default=None, return_dtype=values.dtype
         )
 
+    def grade_ranks(self, ranks: dict[str, int]) -> npt.NDArray[np.int64]:
+        """Per rule key, the rank (in `ranks`) of the direct grade it gives; -1 for none."""
+        grade = self.frame.get_column("grade")
+        return grade.replace_strict(ranks, default=-1, return_dtype=pl.Int64).to_numpy()
+
     def values(self, column: str, keys: npt.NDArray[np.int64]) -> pl.Series:
         """That rule's value of a `frame` column for each rule key in `keys`."""
         return self.frame.get_column(column).gather(keys)

@@ -52,11 +52,7 @@ def coded_entries(
     person_of = pl.col("subject").cast(pl.Int64) - first
     person = prepared.events.select(person_of).to_series().to_numpy()
     ranks = {name: i for i, name in enumerate(grade_names)}
-    rank_of_key = (
-        table.frame.get_column("grade")
-        .replace_strict(ranks, default=-1, return_dtype=pl.Int64)
-        .to_numpy()
-    )
+    rank_of_key = table.grade_ranks(ranks)
     rows = prepared.order
     scored = pl.DataFrame(
         {
