@@ -24,7 +24,7 @@ from socialcredit.api.context import Now, Stored
 from socialcredit.api.errors import ERROR_RESPONSES, ApiError
 from socialcredit.api.subjects import NOT_FOUND, SchemeQuery, asked_moment
 from socialcredit.services.access_log import log_reads
-from socialcredit.services.reading import Reading, read_subject_over
+from socialcredit.services.reading import Reading, SubjectRecord, read_subject_over
 from socialcredit.services.statements import entries_of, read_known_subject, standing_of
 from socialcredit.storage import Store
 
@@ -106,11 +106,18 @@ def _point(reading: Reading, subject: str) -> Point:
 
 
 def _series(
-    store: Store, subject: str, wanted: dict[str, set[datetime]], scheme: str | None
+    store: Store,
+    ended: tuple[datetime, SubjectRecord],
+    wanted: dict[str, set[datetime]],
+    scheme: str | None,
 ) -> dict[str, list[Point]]:
-    """Each scheme's points at its own moments, every moment read once."""
+    """Each scheme's points at its own moments, every moment read once; `ended` is the end
+    of the range and the record there, read already."""
+    end, record = ended
+    subject = record.subject
     found: dict[str, list[Point]] = {name: [] for name in wanted}
-    records = read_subject_over(store, subject, set().union(*wanted.values()), scheme)
+    moments = set().union(*wanted.values()) - {end}
+    records = {**read_subject_over(store, subject, moments, scheme), end: record}
     for moment, record in sorted(records.items()):
         for reading in record.readings:
             if moment in wanted.get(reading.scheme.id, ()):
@@ -167,7 +174,7 @@ def history(
     record = read_known_subject(store, subject, last, rulebook)
     wanted = {r.scheme.id: _moments(r, subject, every, first, last) for r in record.readings}
     _bounded(moment for moments in wanted.values() for moment in moments)
-    points = _series(store, subject, wanted, rulebook)
+    points = _series(store, (last, record), wanted, rulebook)
     log_reads(store, who=who.principal, role=who.role, subjects=[subject], what="history", at=now)
     schemes = [
         Series(rulebook=r.scheme.id, rulebooks=list(r.scheme.versions), points=points[r.scheme.id])
