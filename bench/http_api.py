@@ -19,9 +19,9 @@ deadline job run, one relying party registered for every purpose and a token for
 Load: wrk when it is installed (one thread, `--connections` connections, a Lua script that
 sends `POST /decisions` with the token, subjects in a seeded random order and the purposes
 in turn), otherwise an asyncio generator on httpx in this process; the section says which.
-A few decisions are asked one by one first (the first loads the rulebooks and compiles the
-kernel in the server); each measurement runs `--warmup` seconds untimed, then `--duration`
-seconds:
+The server builds its decision desk from the store before it answers at all (`/health`
+waits for it); a few decisions are asked one by one first; each measurement runs
+`--warmup` seconds untimed, then `--duration` seconds:
 
 1. saturation: hello world, then `POST /decisions`: answers a second, p50, p99;
 2. `POST /decisions` offered at 70% of hello world's rate, paced by a schedule (wrk: a
@@ -185,7 +185,7 @@ def serving(command: list[str], ready: str, env: dict[str, str] | None = None) -
         stderr=subprocess.DEVNULL,
     )
     try:
-        _ready(ready, process, within=60)
+        _ready(ready, process, within=300)  # the server builds its desk before it answers
         yield
     finally:
         process.terminate()
@@ -197,8 +197,9 @@ def serving(command: list[str], ready: str, env: dict[str, str] | None = None) -
 
 
 def prime(request: Request, count: int = 5) -> None:
-    """A few decisions one by one before any load: the first loads the rulebooks and
-    compiles the kernel's functions in the server, which is no part of a request's cost."""
+    """A few decisions one by one before any load: the first ones warm what the server
+    loads lazily (the rulebooks' plans, the kernel's functions), no part of a request's
+    cost."""
     for subject, purpose in request.questions[:count]:
         body = json.dumps({"subject": subject, "purpose": purpose}).encode()
         headers = {"Authorization": f"Bearer {request.bearer}", "Content-Type": "application/json"}
@@ -501,9 +502,10 @@ def render(args: argparse.Namespace, seeded: Seeded, load: Load, r: Results) -> 
             f"- Store: SQLite, {args.people:,} synthetic people, {seeded.events:,} events over "
             f"a year, ingested and the deadline job run; requests ask about "
             f"{len(seeded.subjects):,} of them in a seeded random order, the "
-            f"{len(seeded.purposes)} purposes in turn. Each decision is `decide` from the "
-            "facts: the subject re-derived from its events, the decision, the read and any "
-            "adverse-action notice stored.",
+            f"{len(seeded.purposes)} purposes in turn. Each decision is answered by the "
+            "server's decision desk (built from the store at startup; the answer `decide` "
+            "gives) and recorded with its read and any adverse-action notice, in groups of "
+            "one transaction each, before it is returned.",
             f"- Answers not 2xx: {_failures(r)}.",
         ]
     )

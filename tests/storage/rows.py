@@ -32,3 +32,17 @@ def events(*rows: dict[str, Any]) -> pl.DataFrame:
 def numbered(n: int, **fields: Any) -> pl.DataFrame:
     """A batch of n events with ids tj-1 .. tj-n."""
     return events(*({"id": f"tj-{i}", **fields} for i in range(1, n + 1)))
+
+
+# Enough batches of wide rows to take SQLite's log well past its automatic checkpoint (a
+# thousand pages of 4 KiB): about this many bytes of event data.
+WIDE = '{"note":"' + "x" * 2000 + '"}'
+WIDE_BATCHES, WIDE_ROWS = 12, 250
+WIDE_BYTES = WIDE_BATCHES * WIDE_ROWS * len(WIDE)
+
+
+def fill_wide(store: Any) -> None:
+    """Append WIDE_BATCHES batches of WIDE_ROWS wide events, one commit each."""
+    for batch in range(WIDE_BATCHES):
+        rows = ({"id": f"w-{batch}-{i}", "data": WIDE} for i in range(WIDE_ROWS))
+        store.append_events(events(*rows), recorded_at=RECORDED)

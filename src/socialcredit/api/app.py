@@ -3,10 +3,14 @@
 The factory takes where the store is and the clock; nothing connects before it is called.
 It opens one store at once (a store that cannot be opened fails here, not at the first
 request), lends stores to requests from a pool, and closes them when the server stops.
+While it runs (its lifespan), the decision desk holds warm answers for relying parties
+and records their decisions in groups (`services.decision_desk`).
 """
 
 from __future__ import annotations
 
+import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,12 +31,16 @@ from socialcredit.api import (
     review,
     subjects,
 )
-from socialcredit.api.context import Clock, StorePool
+from socialcredit.api.context import Checkpointer, Clock, StorePool
 from socialcredit.api.errors import install_error_handlers
 from socialcredit.api.metrics import Metrics, RequestMetrics
+from socialcredit.services.decision_desk import DecisionDesk
+from socialcredit.services.tokens import SignedIn
 from socialcredit.web import routes as portal
 
 __all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = """\
 An open, auditable social credit ledger: published rulebooks, explained scores, due process.
@@ -94,8 +102,32 @@ def create_app(target: str, clock: Clock) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        pool.close()
+        checkpointer = Checkpointer(target)
+        checkpointer.start()
+        pool.defer_checkpoints()
+        desk = DecisionDesk(pool.borrowed, clock, app.state.signed_in)
+        recorder = decisions.GroupCommit(desk)
+        try:
+            desk.start()
+        except Exception:
+            # Decisions are still made, each from the facts as `decide` makes them.
+            log.exception("the decision desk could not be built; deciding from the facts")
+        else:
+            recorder.start()
+            app.state.desk, app.state.recorder = desk, recorder
+        # What is loaded now (modules, rulebooks, the desk's answers) lives as long as the
+        # server: out of the collector's sight, a full collection no longer walks it all,
+        # which held the event loop for a quarter of a second at 10,000 people.
+        gc.freeze()
+        try:
+            yield
+        finally:
+            app.state.desk = None
+            await recorder.stop()
+            desk.stop()
+            pool.close()
+            checkpointer.stop()
+            gc.unfreeze()
 
     app = FastAPI(
         title="socialcredit",
@@ -109,10 +141,14 @@ def create_app(target: str, clock: Clock) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.pool = pool
+    app.state.signed_in = SignedIn()
+    app.state.desk = None  # the decision desk, while the server runs (see the lifespan)
+    app.state.recorder = None  # and its group commit
     app.state.clock = clock
     app.state.metrics = Metrics()
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.include_router(decisions.asking)
     for area in (
         public,
         lists,

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import polars as pl
@@ -33,17 +34,33 @@ import polars as pl
 from socialcredit.errors import SocialCreditError
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
-from socialcredit.services.case_actions import append_case_action
+from socialcredit.services.case_actions import case_action
 from socialcredit.services.derive import Derived, derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
 from socialcredit.services.listings import listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_schemes
-from socialcredit.storage import Store
+from socialcredit.storage import Party, Store
 
-__all__ = ["Decision", "Reason", "decide", "decisions_about", "evaluate", "known_purposes"]
+__all__ = [
+    "Decision",
+    "Reason",
+    "answer_from_facts",
+    "decide",
+    "decision_of",
+    "decisions_about",
+    "disputed_by_event",
+    "evaluate",
+    "flag_disputed",
+    "known_purposes",
+    "record_decisions",
+    "refusal",
+    "registered_party",
+]
 
 Outcome = Literal["allow", "deny", "refused"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 HOW_TO_DISPUTE = (
     "You may see every record behind this decision with `socialcredit explain`, dispute any "
     "entry (the source must confirm it within 30 days or it is removed), and appeal a "
@@ -218,15 +235,27 @@ def _grade_reason(
 
 def _flagged(reason: Reason, disputed: pl.DataFrame) -> Reason:
     """The reason with every basis record that is under dispute marked, and said."""
-    found = {
+    return flag_disputed(reason, disputed_by_event(disputed))
+
+
+def disputed_by_event(disputed: pl.DataFrame) -> dict[tuple[str, str], tuple[str, str]]:
+    """(source, event_id) -> (dispute ref, dispute state), from `disputed_events` rows."""
+    return {
         (source, event): (ref, state)
         for source, event, ref, state in disputed.select(
             "source", "event_id", "dispute", "dispute_state"
         ).iter_rows()
     }
+
+
+def flag_disputed(reason: Reason, found: Mapping[tuple[str, str], tuple[str, str]]) -> Reason:
+    """The reason with every basis record that is under dispute (`found`, by source and
+    event id: the dispute's ref and state) marked, and said."""
+    if not found or not reason.basis:
+        return reason
     basis, refs, said = [], [], []
     for row in reason.basis:
-        mark = found.get((row.get("source"), row.get("event_id")))
+        mark = found.get((row.get("source"), row.get("event_id")))  # type: ignore[arg-type]
         if mark is None:
             basis.append(row)
             continue
@@ -274,6 +303,74 @@ def evaluate(
     return ("deny" if denied else "allow"), reasons, rulebooks
 
 
+def refusal(party: Party, purpose: str) -> Reason:
+    """The one reason of a refusal: the party is not registered for the purpose."""
+    allowed = ", ".join(party.purposes) or "none"
+    return Reason(
+        "",
+        purpose,
+        "refuse",
+        True,
+        f"{party.id} is not registered for the purpose {purpose} (registered: {allowed})",
+    )
+
+
+def decision_of(
+    party: str,
+    subject: str,
+    purpose: str,
+    found: tuple[Outcome, list[Reason], list[str]],
+    *,
+    position: int,
+    as_of: datetime,
+    decided_at: datetime,
+) -> Decision:
+    """The decision with its id: the same question at the same instant over the same log
+    is the same decision."""
+    outcome, reasons, rulebooks = found
+    id_ = _decision_id(party, subject, purpose, as_of.isoformat(), decided_at.isoformat(), position)
+    return Decision(
+        id_, party, subject, purpose, outcome, reasons, rulebooks, position, as_of, decided_at
+    )
+
+
+def registered_party(store: Store, party: str) -> Party:
+    """The relying party as registered, or a SocialCreditError naming how to register it."""
+    registered = store.party(party)
+    if registered is None:
+        raise SocialCreditError(
+            f"no relying party {party!r}; register it with `socialcredit party add`"
+        )
+    return registered
+
+
+def answer_from_facts(
+    store: Store, registered: Party, *, subject: str, purpose: str, as_of: datetime
+) -> tuple[tuple[Outcome, list[Reason], list[str]], int]:
+    """The answer `decide` gives, from the subject's stored facts, and the log position it
+    saw; nothing is recorded."""
+    schemes = published_schemes(store)
+    # One read of the subject's case actions gives both the disputes and the repairs.
+    actions = store.case_actions_for([subject])
+    zones = {s.id: s.plan.timezone for s in schemes}
+    disputes = [d for d in disputes_from(actions, zones, as_of) if d.shown]
+    stored = repaired(settled(store.events_for([subject]), disputes), repairs_from(actions))
+    position = store.head().seq
+    if purpose not in registered.purposes:
+        return ("refused", [refusal(registered, purpose)], []), position
+    found = evaluate(
+        store,
+        schemes,
+        subject=subject,
+        purpose=purpose,
+        as_of=as_of,
+        stored=stored,
+        disputes=disputes,
+        actions=actions,
+    )
+    return found, position
+
+
 def decide(
     store: Store,
     *,
@@ -284,95 +381,126 @@ def decide(
     decided_at: datetime,
 ) -> Decision:
     """Decide, store the decision and log the read; a denial notifies the subject."""
-    registered = store.party(party)
-    if registered is None:
-        raise SocialCreditError(
-            f"no relying party {party!r}; register it with `socialcredit party add`"
-        )
-    schemes = published_schemes(store)
-    # One read of the subject's case actions gives both the disputes and the repairs.
-    actions = store.case_actions_for([subject])
-    zones = {s.id: s.plan.timezone for s in schemes}
-    disputes = [d for d in disputes_from(actions, zones, as_of) if d.shown]
-    stored = repaired(settled(store.events_for([subject]), disputes), repairs_from(actions))
-    position = store.head().seq
-    reasons: list[Reason] = []
-    rulebooks: list[str] = []
-    if purpose not in registered.purposes:
-        outcome: Outcome = "refused"
-        allowed = ", ".join(registered.purposes) or "none"
-        reasons.append(
-            Reason(
-                "",
-                purpose,
-                "refuse",
-                True,
-                f"{party} is not registered for the purpose {purpose} (registered: {allowed})",
-            )
-        )
-    else:
-        outcome, reasons, rulebooks = evaluate(
-            store,
-            schemes,
-            subject=subject,
-            purpose=purpose,
-            as_of=as_of,
-            stored=stored,
-            disputes=disputes,
-            actions=actions,
-        )
-    decision = Decision(
-        _decision_id(party, subject, purpose, as_of.isoformat(), decided_at.isoformat(), position),
-        party,
-        subject,
-        purpose,
-        outcome,
-        reasons,
-        rulebooks,
-        position,
-        as_of,
-        decided_at,
+    registered = registered_party(store, party)
+    found, position = answer_from_facts(
+        store, registered, subject=subject, purpose=purpose, as_of=as_of
     )
-    _record(store, decision, registered.name)
+    decision = decision_of(
+        party, subject, purpose, found, position=position, as_of=as_of, decided_at=decided_at
+    )
+    record_decisions(store, [(decision, registered.name)])
     return decision
 
 
-def _record(store: Store, decision: Decision, party_name: str) -> None:
-    row = {
-        "decision_id": decision.decision_id,
-        "party": decision.party,
-        "subject": decision.subject,
-        "purpose": decision.purpose,
-        "outcome": decision.outcome,
-        "reasons": json.dumps([r.as_dict() for r in decision.reasons], ensure_ascii=False),
-        "rulebooks": json.dumps(decision.rulebooks),
-        "log_position": decision.log_position,
-        "as_of": decision.as_of,
-        "decided_at": decision.decided_at,
-    }
-    access = {
-        "who": decision.party,
-        "role": "relying_party",
-        "subject": decision.subject,
-        "what": "decision",
-        "purpose": decision.purpose,
-        "at": decision.decided_at,
-    }
+def record_decisions(
+    store: Store, decisions: Sequence[tuple[Decision, str]], *, assume_new: bool = False
+) -> list[bool]:
+    """Store decisions (each with its party's name) in one transaction, the caller's if
+    there is one: every read is logged, each new decision stored, each new denial
+    notified. The same decision again (a retry: the same question at the same instant over
+    the same log) is logged as a read, not stored or notified twice. Whether each was new.
+
+    With `assume_new`, the store is not searched for earlier copies (only the batch is):
+    the store's uniqueness of decision ids then refuses a repeated one (RecordRejectedError,
+    nothing written), and the caller records the batch again without it."""
+    if not decisions:
+        return []
     with store.atomic():
-        store.append_access(pl.DataFrame([access]))
-        # The same question at the same instant over the same log is the same decision: a
-        # retry is logged as a read, not stored or notified twice.
-        earlier = store.decisions_for([decision.subject], party=decision.party)
-        if decision.decision_id in earlier.get_column("decision_id"):
-            return
-        store.append_decisions(pl.DataFrame([row]))
-        if decision.outcome == "deny":
-            _adverse_action_notice(store, decision, party_name)
+        store.append_access(_access_rows([d for d, _ in decisions]))
+        seen: set[str] = set()
+        if not assume_new:
+            subjects = sorted({d.subject for d, _ in decisions})
+            seen = set(store.decisions_for(subjects).get_column("decision_id").to_list())
+        new: list[tuple[Decision, str]] = []
+        for decision, name in decisions:
+            if decision.decision_id not in seen:
+                seen.add(decision.decision_id)
+                new.append((decision, name))
+        if new:
+            store.append_decisions(_decision_rows([d for d, _ in new]))
+            _adverse_action_notices(store, [(d, n) for d, n in new if d.outcome == "deny"])
+    fresh = {id(d) for d, _ in new}
+    return [id(d) in fresh for d, _ in decisions]
 
 
-def _adverse_action_notice(store: Store, decision: Decision, party_name: str) -> None:
+def _instants(moments: Iterable[datetime]) -> pl.Series:
+    # Aware datetimes as UTC microseconds since the epoch: the same instants, without
+    # Polars converting Python datetimes one by one (or parsing text).
+    micros = [(m - _EPOCH) // _MICROSECOND for m in moments]
+    return pl.Series(micros, dtype=pl.Int64).cast(pl.Datetime("us", "UTC"))
+
+
+def _texts(**columns: Sequence[str | None]) -> dict[str, pl.Series]:
+    # Typed up front: Polars then need not look through each list to infer its type.
+    return {name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()}
+
+
+def _access_rows(decisions: Sequence[Decision]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            **_texts(
+                who=[d.party for d in decisions],
+                role=["relying_party"] * len(decisions),
+                subject=[d.subject for d in decisions],
+                what=["decision"] * len(decisions),
+                purpose=[d.purpose for d in decisions],
+            ),
+            "at": _instants(d.decided_at for d in decisions),
+        }
+    )
+
+
+def _decision_rows(decisions: Sequence[Decision]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "decision_id": [d.decision_id for d in decisions],
+            "party": [d.party for d in decisions],
+            "subject": [d.subject for d in decisions],
+            "purpose": [d.purpose for d in decisions],
+            "outcome": [d.outcome for d in decisions],
+            "reasons": [
+                json.dumps([r.as_dict() for r in d.reasons], ensure_ascii=False) for d in decisions
+            ],
+            "rulebooks": [json.dumps(d.rulebooks) for d in decisions],
+            "log_position": pl.Series([d.log_position for d in decisions], dtype=pl.Int64),
+            "as_of": _instants(d.as_of for d in decisions),
+            "decided_at": _instants(d.decided_at for d in decisions),
+        }
+    )
+
+
+def _adverse_action_notices(store: Store, denials: Sequence[tuple[Decision, str]]) -> None:
+    if not denials:
+        return
+    rows = [
+        case_action(
+            "notice.adverse_action",
+            decision.subject,
+            f"adverse:{decision.decision_id}",
+            _adverse_action(decision, party_name),
+            decision.decided_at,
+        )
+        for decision, party_name in denials
+    ]
+    store.append_case_actions(pl.DataFrame(_texts(**{n: [r[n] for r in rows] for n in rows[0]})))
+    store.append_deliveries(
+        pl.DataFrame(
+            {
+                **_texts(
+                    notice=[row["ref"] for row in rows],
+                    channel=["inbox"] * len(rows),
+                    status=["sent"] * len(rows),
+                    detail=[None] * len(rows),
+                ),
+                "at": _instants(d.decided_at for d, _ in denials),
+            }
+        )
+    )
+
+
+def _adverse_action(decision: Decision, party_name: str) -> dict[str, Any]:
     factors = [r for r in decision.reasons if r.holds == (r.effect == "deny")]
-    data = {
+    return {
         "decision_id": decision.decision_id,
         "party": decision.party,
         "party_name": party_name,
@@ -381,15 +509,6 @@ def _adverse_action_notice(store: Store, decision: Decision, party_name: str) ->
         "sources": sorted({b["source"] for r in factors for b in r.basis if "source" in b}),
         "how_to_dispute": HOW_TO_DISPUTE,
     }
-    ref = f"adverse:{decision.decision_id}"
-    append_case_action(
-        store, "notice.adverse_action", decision.subject, ref, data, at=decision.decided_at
-    )
-    store.append_deliveries(
-        pl.DataFrame(
-            [{"notice": ref, "channel": "inbox", "status": "sent", "at": decision.decided_at}]
-        )
-    )
 
 
 def decisions_about(store: Store, subject: str) -> list[dict[str, Any]]:

@@ -33,10 +33,12 @@ __all__ = [
     "Issued",
     "RandomBytes",
     "Role",
+    "SignedIn",
     "authenticate",
     "issue_token",
     "list_tokens",
     "revoke_token",
+    "still_valid",
     "token_view",
 ]
 
@@ -129,12 +131,82 @@ def authenticate(store: Store, bearer: str) -> Token:
             "the bearer token is not known; ask the operator for a token "
             "(`socialcredit token create`)"
         )
+    _refuse_revoked(found)
+    return found
+
+
+def _refuse_revoked(found: Token) -> None:
     if found.revoked_at is not None:
         raise AuthenticationError(
             f"the bearer token was revoked at {found.revoked_at.isoformat()}; ask the "
             "operator for a new one"
         )
-    return found
+
+
+def still_valid(store: Store, id: str) -> None:
+    """AuthenticationError, as `authenticate` words it, if the token (by its id) is no
+    longer stored unrevoked."""
+    found = store.token(id)
+    if found is None:
+        raise AuthenticationError(
+            "the bearer token is not known; ask the operator for a token "
+            "(`socialcredit token create`)"
+        )
+    _refuse_revoked(found)
+
+
+class SignedIn:
+    """Tokens already authenticated, by the digest of their bearer text, for as long as the
+    store's tokens and revocations stay as they were.
+
+    Revocation is re-checked by the store's change stamp, not by a time to live: once a
+    revocation (or a new token) is committed, the first stamp read after it (`observe`)
+    forgets every token, so that each is authenticated afresh. `authenticate` reads the
+    stamp at every call: a revoked token signs nobody in from the first request that starts
+    after its revocation. `remembered` does not, for the busiest path (decisions), whose
+    writer reads the stamp inside the transaction that records the decision, observes it
+    here, and refuses a decision whose token was revoked before that commit (`mark` says
+    which stamp a token was last checked against). Only tokens that signed in are kept, so
+    unknown or forged bearer text always reaches the store."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, Token] = {}
+        self._mark: tuple[int, int] | None = None
+
+    @property
+    def mark(self) -> tuple[int, int] | None:
+        """The stamp of tokens and revocations the remembered tokens were checked against."""
+        return self._mark
+
+    def observe(self, stamp: dict[str, int]) -> tuple[int, int]:
+        """Take note of the store's change stamp: a token issued or revoked since the last
+        one forgets every token. The tokens' part of the stamp."""
+        mark = (stamp["tokens"], stamp["token_revocations"])
+        if mark != self._mark:
+            self._known, self._mark = {}, mark
+        return mark
+
+    def authenticate(self, store: Store, bearer: str) -> Token:
+        """`authenticate`, from memory while no token was issued or revoked since."""
+        self.observe(store.change_stamp())
+        token, _ = self.remembered(store, bearer)
+        return token
+
+    def remembered(self, store: Store, bearer: str) -> tuple[Token, tuple[int, int]]:
+        """`authenticate`, from memory if the token signed in since the last stamp observed
+        (which may be a little old: see the class's notes); and the mark it holds for."""
+        if self._mark is None:
+            self.observe(store.change_stamp())
+        # The mark before the tokens: `observe` replaces the tokens before the mark, so a
+        # token found here was checked against this mark or a later one.
+        mark, known = self._mark, self._known
+        assert mark is not None
+        digest = _digest(bearer)
+        found = known.get(digest)
+        if found is None:
+            found = authenticate(store, bearer)
+            known[digest] = found
+        return found, mark
 
 
 def token_view(token: Token) -> dict[str, Any]:

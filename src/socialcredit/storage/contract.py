@@ -188,6 +188,17 @@ class Store(Protocol):
     def migrations(self) -> pl.DataFrame:
         """Applied schema migrations: `number`, `name`, `applied_at`."""
 
+    def defer_checkpoints(self) -> None:
+        """From now on, leave folding the write-ahead log into the database to `checkpoint`
+        rather than to whichever commit finds the log long: a server calls `checkpoint`
+        from a thread of its own, so that no commit on a request's path waits for it. A
+        backend whose server manages its own log does nothing."""
+
+    def checkpoint(self) -> None:
+        """Fold what the write-ahead log holds into the database, as far as it can without
+        waiting for any reader or writer. A backend whose server manages its own log does
+        nothing."""
+
     def atomic(self) -> AbstractContextManager[None]:
         """Group several writes into one transaction: every one of them lands, or none.
         Writes inside it join it instead of committing on their own."""

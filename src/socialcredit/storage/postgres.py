@@ -67,6 +67,12 @@ class PostgresStore(SqlStore):
         with self._connection.transaction():
             yield
 
+    def defer_checkpoints(self) -> None:
+        """The server checkpoints its own log, apart from any commit."""
+
+    def checkpoint(self) -> None:
+        """The server checkpoints its own log."""
+
     def change_stamp(self) -> dict[str, int]:
         """The last seq of events and case actions (an index's end), and the row count of
         the other, small, append-only fact tables."""

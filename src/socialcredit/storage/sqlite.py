@@ -14,6 +14,7 @@ import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -41,6 +42,10 @@ STAMPED = (
 )
 # How long a writer waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
+# A deferred log is started again from its beginning once it holds this many frames (of
+# a page each, 4 KiB by default: 16 MiB), by a checkpoint that waits this long at most.
+RESTART_FRAMES = 4096
+RESTART_WAIT_MS = 20
 
 
 class SQLiteStore(SqlStore):
@@ -71,6 +76,31 @@ class SQLiteStore(SqlStore):
     def close(self) -> None:
         """Release the connection; the store cannot be used afterwards."""
         self._connection.close()
+
+    def defer_checkpoints(self) -> None:
+        """No automatic checkpoint on this connection's commits (`wal_autocheckpoint` 0):
+        with the default, the commit that takes the log past a thousand pages copies them
+        all into the database and syncs it before it returns, a stall of many milliseconds
+        on whichever request made it."""
+        with self._translated():
+            self._connection.execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self) -> None:
+        """A passive checkpoint: copies the frames no reader still needs, waits for nobody.
+        Under a steady stream of commits a passive checkpoint never finds the log wholly
+        copied when a writer starts, so the log would never start again from its beginning
+        and would grow without end: once it holds more than RESTART_FRAMES frames, a restart
+        checkpoint, which holds new writers back for the few frames left to copy (waiting at
+        most RESTART_WAIT_MS for the writer and readers before it gives up until next time)."""
+        with self._translated():
+            _, frames, _ = self._connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if frames <= RESTART_FRAMES:
+                return
+            self._connection.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
+            try:
+                self._connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            finally:
+                self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000:.0f}")
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -124,14 +154,9 @@ class SQLiteStore(SqlStore):
                 statement = ""
 
     def _insert_frame(self, table: str, frame: pl.DataFrame, verb: str = "INSERT") -> None:
-        frame = frame.with_columns(
-            pl.col(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"),
-            pl.col(pl.Datetime("us", "UTC")).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
-            pl.col(pl.Boolean).cast(pl.Int8),
-        )
         marks = ", ".join("?" * frame.width)
         self._connection.executemany(
-            f"{verb} INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})", frame.rows()
+            f"{verb} INTO {table} ({', '.join(frame.columns)}) VALUES ({marks})", sql_rows(frame)
         )
 
     def _upsert_frame(self, table: str, frame: pl.DataFrame, key: Sequence[str]) -> None:
@@ -148,6 +173,42 @@ class SQLiteStore(SqlStore):
             "name TEXT NOT NULL, applied_at TEXT NOT NULL "
             "DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))"
         )
+
+
+_LOCAL, _UTC = pl.Datetime("us"), pl.Datetime("us", "UTC")
+# Below this many rows a frame's values are turned into the stored text one by one: Polars
+# costs about a tenth of a millisecond a call however small the frame, which a group of
+# decisions, recorded while its askers wait, would pay per column.
+SMALL_FRAME = 64
+
+
+def sql_rows(frame: pl.DataFrame) -> list[tuple[Any, ...]]:
+    """The frame's rows as SQLite stores them: times as ISO 8601 text (UTC instants with
+    "+00:00", wall-clock times without an offset, to the microsecond), booleans as 0 or 1.
+    A small frame is converted value by value, a large one column-wise; both give the same
+    text."""
+    dtypes = frame.dtypes
+    if frame.height > SMALL_FRAME:
+        return frame.with_columns(
+            pl.col(_LOCAL).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"),
+            pl.col(_UTC).dt.strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00"),
+            pl.col(pl.Boolean).cast(pl.Int8),
+        ).rows()
+    converted = [i for i, dtype in enumerate(dtypes) if dtype in (_LOCAL, _UTC, pl.Boolean)]
+    rows = frame.rows()
+    if not converted:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i in converted:
+            value = values[i]
+            if isinstance(value, datetime):
+                values[i] = value.isoformat(timespec="microseconds")
+            elif isinstance(value, bool):
+                values[i] = int(value)
+        out.append(tuple(values))
+    return out
 
 
 def _store_error(exc: sqlite3.Error, where: str) -> StoreError:

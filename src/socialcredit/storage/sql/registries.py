@@ -181,13 +181,16 @@ class Registries(SqlBase):
 
     def append_case_actions(self, actions: pl.DataFrame) -> int:
         """Append case actions (`kind`, `subject`, `ref`, `data` JSON text, `at`); how many."""
-        rows = actions.select(
-            "kind",
-            "subject",
-            pl.col("ref") if "ref" in actions.columns else pl.lit(None, pl.String).alias("ref"),
-            pl.col("data") if "data" in actions.columns else pl.lit("{}").alias("data"),
-            _iso(actions, "at"),
-        )
+        if dict(actions.schema) == _STORED_ACTIONS:  # already as stored (a group's notices)
+            rows = actions
+        else:
+            rows = actions.select(
+                "kind",
+                "subject",
+                pl.col("ref") if "ref" in actions.columns else pl.lit(None, pl.String).alias("ref"),
+                pl.col("data") if "data" in actions.columns else pl.lit("{}").alias("data"),
+                _iso(actions, "at"),
+            )
         with self._writing():
             self._insert_frame("case_actions", rows)
         return rows.height
@@ -223,6 +226,9 @@ def _source(row: Sequence[Any]) -> Source:
 def _party(row: Sequence[Any]) -> Party:
     id_, name, purposes, credential_hash = row[:4]
     return Party(id_, name, tuple(json.loads(purposes)), credential_hash)
+
+
+_STORED_ACTIONS = dict.fromkeys(("kind", "subject", "ref", "data", "at"), pl.String())
 
 
 def _iso(frame: pl.DataFrame, name: str) -> pl.Expr:
