@@ -38,7 +38,7 @@ from socialcredit.services.case_actions import case_action
 from socialcredit.services.derive import Derived, derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputed_events, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
-from socialcredit.services.listings import listings_for, wall_clock
+from socialcredit.services.listings import SubjectListing, listings_for, wall_clock
 from socialcredit.services.schemes import Scheme, published_schemes
 from socialcredit.storage import Party, Store
 
@@ -170,24 +170,29 @@ def _list_reason(
     ]
     if not live:
         return Reason(scheme.id, _label(c), c.effect, False, f"not on the list {c.on_list}")
-    basis = [
-        {
-            "list": s.definition.id,
-            "listing": s.ref,
-            "source": s.trigger[0],
-            "event_id": s.trigger[1],
-            "in_effect_from": str(s.listing.effective_from),
-            "ends": str(s.listing.ends),
-        }
-        for s in live
-    ]
-    first = live[0]
-    title = first.definition.title or first.definition.id
-    text = (
-        f"on the {title} since {first.listing.effective_from:%Y-%m-%d} (listing {first.ref}, "
-        f"reported by {first.trigger[0]} as {first.trigger[1]})"
+    basis = [listing_basis(s) for s in live]
+    return Reason(scheme.id, _label(c), c.effect, True, listing_text(live[0]), basis)
+
+
+def listing_basis(s: SubjectListing) -> dict[str, str]:
+    """What a list consequence's finding rests on, for one listing in effect."""
+    return {
+        "list": s.definition.id,
+        "listing": s.ref,
+        "source": s.trigger[0],
+        "event_id": s.trigger[1],
+        "in_effect_from": str(s.listing.effective_from),
+        "ends": str(s.listing.ends),
+    }
+
+
+def listing_text(s: SubjectListing) -> str:
+    """A list consequence's finding in plain words, from the first listing in effect."""
+    title = s.definition.title or s.definition.id
+    return (
+        f"on the {title} since {s.listing.effective_from:%Y-%m-%d} (listing {s.ref}, "
+        f"reported by {s.trigger[0]} as {s.trigger[1]})"
     )
-    return Reason(scheme.id, _label(c), c.effect, True, text, basis)
 
 
 def _counting_at(entries: pl.DataFrame, at: datetime) -> pl.DataFrame:

@@ -31,7 +31,13 @@ import polars as pl
 from socialcredit.ingest.events import parse_times
 from socialcredit.kernel.standing import standings
 from socialcredit.rules.model import Consequence
-from socialcredit.services.decide import Outcome, Reason, flag_disputed
+from socialcredit.services.decide import (
+    Outcome,
+    Reason,
+    flag_disputed,
+    listing_basis,
+    listing_text,
+)
 from socialcredit.services.derive import Derived, derive, repaired, repairs_from
 from socialcredit.services.disputes import SubjectDispute, disputes_from, settled
 from socialcredit.services.eligibility import related_entries
@@ -328,19 +334,7 @@ def _listings(
 
 
 def _live(s: SubjectListing) -> _Live:
-    title = s.definition.title or s.definition.id
-    text = (
-        f"on the {title} since {s.listing.effective_from:%Y-%m-%d} (listing {s.ref}, "
-        f"reported by {s.trigger[0]} as {s.trigger[1]})"
-    )
-    basis = {
-        "list": s.definition.id,
-        "listing": s.ref,
-        "source": s.trigger[0],
-        "event_id": s.trigger[1],
-        "in_effect_from": str(s.listing.effective_from),
-        "ends": str(s.listing.ends),
-    }
+    text, basis = listing_text(s), listing_basis(s)
     return _Live(s.subject, s.definition.id, s.definition.domain, text, json.dumps(basis))
 
 
