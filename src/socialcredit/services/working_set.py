@@ -4,13 +4,13 @@ cache rows that changed.
 
 Held: the stored events (derivation columns but `data`) of every subject the ingest has
 touched, those events decoded for each scheme (JSON data decoded once per event, not once per
-batch), and the entries cached for them under each scheme (each with its hash, for the comparison
-with the next derivation); each held row carries its
-subject's number in the set, so that picking the touched subjects' rows is a mask, not a
-string lookup per row. That is exactly what the store holds as long
-as nobody else wrote in between; the set remembers the log head and the number of reviews
-it last saw, and starts over when either moved. It also starts over once it holds more than
-`limit` events, so memory stays bounded whatever the size of the input.
+batch), and the entries cached for them under each scheme, each with the hash the next
+derivation is compared by; each held row carries its subject's number in the set, so that
+picking the touched subjects' rows is a mask, not a string lookup per row. That is exactly
+what the store holds as long as nobody else wrote in between; the set remembers the log
+head and the number of reviews it last saw, and starts over when either moved. It also
+starts over once it holds more than `limit` events, so memory stays bounded whatever the
+size of the input.
 
 A subject the set does not hold has its events and cached entries read back. When the facts
 still give every cached entry of a subject, only its new entries are written; otherwise (a
