@@ -28,6 +28,7 @@ import psycopg
 from socialcredit.simulate.synthetic import synthetic_events, synthetic_population
 from socialcredit.storage import open_store
 from socialcredit.storage.contract import EVENT_COLUMNS
+from socialcredit.storage.sqlite import CACHE_KIB
 
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 DATA_FIELDS = ["amount_cny", "months", "value_cny", "hours", "level", "case_no", "years"]
@@ -42,10 +43,12 @@ EVENTS_COPY = f"COPY events ({', '.join(EVENT_COLUMNS)}) FROM STDIN (FORMAT csv)
 
 
 def bare_sqlite(path: str) -> sqlite3.Connection:
-    """A plain connection to a store's file, durable as the store is: WAL (kept in the file
-    since the store set it) and synchronous FULL, transactions opened explicitly."""
+    """A plain connection to a store's file, set up as the store's own: WAL (kept in the
+    file since the store set it), synchronous FULL and the same page cache, transactions
+    opened explicitly."""
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA synchronous = FULL")
+    connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # the store's page cache too
     return connection
 
 

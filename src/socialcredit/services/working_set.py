@@ -4,12 +4,13 @@ cache rows that changed.
 
 Held: the stored events (derivation columns but `data`) of every subject the ingest has
 touched, those events decoded for each scheme (JSON data decoded once per event, not once per
-batch), and the entries cached for them under each scheme; each held row carries its
-subject's number in the set, so that picking the touched subjects' rows is a mask, not a
-string lookup per row. That is exactly what the store holds as long
-as nobody else wrote in between; the set remembers the log head and the number of reviews
-it last saw, and starts over when either moved. It also starts over once it holds more than
-`limit` events, so memory stays bounded whatever the size of the input.
+batch), and the entries cached for them under each scheme, each with the hash the next
+derivation is compared by; each held row carries its subject's number in the set, so that
+picking the touched subjects' rows is a mask, not a string lookup per row. That is exactly
+what the store holds as long as nobody else wrote in between; the set remembers the log
+head and the number of reviews it last saw, and starts over when either moved. It also
+starts over once it holds more than `limit` events, so memory stays bounded whatever the
+size of the input.
 
 A subject the set does not hold has its events and cached entries read back. When the facts
 still give every cached entry of a subject, only its new entries are written; otherwise (a
@@ -47,6 +48,7 @@ __all__ = ["WorkingSet"]
 
 LIMIT = 5_000_000  # events held at most
 CODE = "_code"  # a held subject's number in the set: masks by number, not by text
+HASH = "_h"  # a held entry's hash (`_hashed`), kept beside it from when it was derived
 # The held events keep what derivation reads of them; `data` is read once, by `decode`.
 HELD_COLUMNS = [name for name in DERIVATION_COLUMNS if name != "data"]
 
@@ -136,20 +138,22 @@ class WorkingSet:
             held_decoded = self.decoded.get(scheme.id, new.clear())
             decoded = pl.concat([_mine(held_decoded, mine), new])
             derived = derive(derivable, scheme, as_of, decoded=(decoded.drop(CODE), unscorable))
-            entries = derived.entries.select(ENTRY_COLUMNS).join(
+            entries = _hashed(derived.entries.select(ENTRY_COLUMNS)).join(
                 coded, on="subject", how="left", maintain_order="left"
             )
             before = self.entries.get(scheme.id, entries.clear())
             mine_before = _mine(before, mine)
             if cached is not None:
-                current = _current(cached, scheme, entries.drop(CODE).schema)
-                current = current.join(coded, on="subject", how="inner", maintain_order="left")
+                current = _current(cached, scheme, derived.entries.select(ENTRY_COLUMNS).schema)
+                current = _hashed(current).join(
+                    coded, on="subject", how="inner", maintain_order="left"
+                )
                 mine_before = pl.concat([mine_before, current])
             rows, kept = _entry_changes(mine_before, entries)
             store.replace_caches(
                 scheme.id,
                 touched.to_list(),
-                rows.drop(CODE),
+                rows.drop(CODE, HASH),
                 derived.standings,
                 as_of=as_of,
                 log_position=head,
@@ -205,21 +209,26 @@ def _current(cached: pl.DataFrame, scheme: Scheme, schema: pl.Schema) -> pl.Data
     )
 
 
+def _hashed(entries: pl.DataFrame) -> pl.DataFrame:
+    """Entry rows with `_h`, a 64-bit hash of all their columns, by which `_entry_changes`
+    pairs them; held rows keep theirs, so each row is hashed once, when it is derived."""
+    return entries.with_columns(entries.select(ENTRY_COLUMNS).hash_rows().alias(HASH))
+
+
 def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     """The entry rows to write, and the subjects whose cached entries stay (the rows to write
     for them are added to theirs): those of `held` (cached entries of subjects being
-    re-derived, with `_code`) for whom the facts still give every cached entry unchanged.
+    re-derived, with `_code` and `_h`) for whom the facts still give every cached entry
+    unchanged. `derived` has `_code` and `_h` too.
 
-    Rows are paired on a 64-bit hash of all their columns (one integer join, far cheaper
-    than joining on the text columns that name an entry), and every pair is then compared
-    column by column, so the result is exact: should two different rows ever share a hash,
-    or a row repeat, every subject is replaced whole."""
+    Rows are paired on their hash (one integer join, far cheaper than joining on the text
+    columns that name an entry), and every pair is then compared column by column, so the
+    result is exact: should two different rows ever share a hash, or a row repeat, every
+    subject is replaced whole."""
     columns = list(ENTRY_COLUMNS)
-    held = held.with_columns(_h=held.select(columns).hash_rows())
-    derived = derived.with_columns(_h=derived.select(columns).hash_rows())
     paired = derived.join(
-        held.select(*columns, "_h", _held=pl.lit(True)),
-        on="_h",
+        held.select(*columns, HASH, _held=pl.lit(True)),
+        on=HASH,
         how="left",
         suffix="_held",
         maintain_order="left",
@@ -227,8 +236,8 @@ def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFr
     same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_held")) for c in columns)
     unpaired = pl.col("_held").is_null()
     if paired.height != derived.height or not paired.select((same | unpaired).all()).item():
-        return derived.drop("_h"), []
-    gone = held.filter(~pl.col("_h").is_in(derived.get_column("_h").implode()))
+        return derived, []
+    gone = held.filter(~pl.col(HASH).is_in(derived.get_column(HASH).implode()))
     kept = (
         held.select("subject", CODE)
         .unique()
@@ -236,5 +245,5 @@ def _entry_changes(held: pl.DataFrame, derived: pl.DataFrame) -> tuple[pl.DataFr
     )
     # A kept subject's rows to write are its new ones; every other subject's are all of them.
     keeping = pl.col(CODE).is_in(kept.get_column(CODE).implode())
-    rows = paired.filter(~keeping | unpaired).select(derived.columns).drop("_h")
+    rows = paired.filter(~keeping | unpaired).select(derived.columns)
     return rows, kept.get_column("subject").to_list()

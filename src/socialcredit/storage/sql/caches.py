@@ -52,13 +52,14 @@ class Caches(SqlBase):
         the subjects in `keep_entries` keep their cached entries and get `entries` added."""
         if as_of.tzinfo is None:
             raise ValueError(f"as_of {as_of} must be timezone-aware")
-        names = list(subjects)
+        listed = pl.Series("subject", list(subjects), dtype=pl.String)
         provenance = {
             "log_position": pl.lit(log_position, pl.Int64),
             "rulebooks": pl.lit(canonical_json(list(rulebooks))),
         }
         for frame, label in ((entries, "entries"), (standings, "standings")):
-            strays = frame.filter(~pl.col("subject").is_in(names)).get_column("subject").unique()
+            outside = frame.filter(~pl.col("subject").is_in(listed.implode()))
+            strays = outside.get_column("subject").unique()
             if strays.len():
                 raise ValueError(
                     f"{label} for subjects not being replaced: {strays.head(3).to_list()}"
@@ -72,8 +73,8 @@ class Caches(SqlBase):
             as_of=pl.lit(as_of).dt.convert_time_zone("UTC"),
             **provenance,
         )
-        listed = pl.Series("subject", names, dtype=pl.String)
-        replaced = listed.filter(~listed.is_in(pl.Series(list(keep_entries), dtype=pl.String)))
+        kept = pl.Series(list(keep_entries), dtype=pl.String)
+        replaced = listed.filter(~listed.is_in(kept.implode()))
         # A standing is replaced by the new one of its subject; only the subjects left
         # without one have theirs deleted.
         vanished = listed.filter(~listed.is_in(standings.get_column("subject").implode()))
