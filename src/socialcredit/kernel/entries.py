@@ -18,7 +18,7 @@ from socialcredit.domain.identifiers import ADULT_AGE
 from socialcredit.kernel.chains import chains, running_totals
 from socialcredit.kernel.derivation import MOMENT, Derivation
 from socialcredit.kernel.frames import Prepared, prepare_events
-from socialcredit.kernel.identity import adult_from, resident_birth_date
+from socialcredit.kernel.identity import adult_days, adult_from
 from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
 from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
@@ -93,12 +93,10 @@ def _adult_days(prepared: Prepared, plan: Plan) -> I64:
         return np.full(subjects, unknown, np.int64)
     # The first row of each subject in processing order speaks for the subject.
     first = prepared.order[np.flatnonzero(np.r_[True, code[1:] != code[:-1]])]
-    if "birth_date" in events.columns:
-        born = events.get_column("birth_date").gather(first).to_frame()
-        adult = born.select(adult_from(pl.col("birth_date"), ADULT_AGE))
-    else:
-        people = events.get_column("subject").gather(first).to_frame()
-        adult = people.select(adult_from(resident_birth_date(pl.col("subject")), ADULT_AGE))
+    if "birth_date" not in events.columns:
+        return adult_days(events.get_column("subject").gather(first), ADULT_AGE, unknown)
+    born = events.get_column("birth_date").gather(first).to_frame()
+    adult = born.select(adult_from(pl.col("birth_date"), ADULT_AGE))
     days = adult.to_series().cast(pl.Int32).fill_null(unknown).to_numpy()
     return np.asarray(days, np.int64)
 
