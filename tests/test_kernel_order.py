@@ -45,12 +45,12 @@ def test_a_hash_collision_falls_back_to_exact_subject_codes(
     clean = derive_entries(s.frame(), wendeng)
     calls: list[bool] = []
 
-    def colliding(h: Any, check: Any, rule: Any, t: Any, bits: int) -> Any:
+    def colliding(h: Any, check: Any, rule: Any, t: Any, bits: int, rows: Any) -> Any:
         # Every subject under one hash, as if they collided.
         first = not calls
         calls.append(True)
         same = np.zeros_like(h) if first else h
-        return ordered(same, check, rule, t, bits)
+        return ordered(same, check, rule, t, bits, rows)
 
     monkeypatch.setattr(frames, "ordered", colliding)
     merged = derive_entries(s.frame(), wendeng)
@@ -76,3 +76,18 @@ def test_order_holds_for_times_before_1970_and_busy_subjects() -> None:
     assert srule.tolist() == rule[expected].tolist()
     assert st.tolist() == t[expected].tolist()
     assert code.tolist() == np.unique(h[expected], return_inverse=True)[1].tolist()
+
+
+def test_order_of_some_rows_reads_them_from_the_full_columns() -> None:
+    rng = np.random.default_rng(3)
+    rows = 3000
+    h = rng.integers(0, 400, rows).astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    rule = rng.integers(0, 4, rows).astype(np.int64)
+    t = rng.integers(0, 50, rows).astype(np.int64)
+    some = np.flatnonzero(rng.random(rows) < 0.3)
+    order, _, distinct, srule, st = ordered(h, h, rule, t, bucket_bits(some.size), some)
+    expected = some[np.lexsort((some, t[some], rule[some], h[some]))]
+    assert distinct
+    assert order.tolist() == expected.tolist()
+    assert srule.tolist() == rule[expected].tolist()
+    assert st.tolist() == t[expected].tolist()

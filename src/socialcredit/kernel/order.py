@@ -106,31 +106,18 @@ def _sort_run(r: U64, lo: int, hi: int) -> None:
 
 
 @compiled
-def _records(h: U64, check: U64, rule: I64, t: I64) -> U64:
-    n = h.shape[0]
-    r = np.empty((n, 4), np.uint64)
-    for i in range(n):
-        r[i, _H], r[i, _CHECK] = h[i], check[i]
-        r[i, _RULE_ROW] = (np.uint64(rule[i]) << np.uint64(_ROW_BITS)) | np.uint64(i)
-        r[i, _T] = np.uint64(t[i])
-    return r
+def _records(h: U64, check: U64, rule: I64, t: I64, rows: I64, r: U64) -> None:
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        r[i, _H], r[i, _CHECK] = h[row], check[row]
+        r[i, _RULE_ROW] = (np.uint64(rule[row]) << np.uint64(_ROW_BITS)) | np.uint64(row)
+        r[i, _T] = np.uint64(t[row])
 
 
 @compiled
-def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int) -> Order:
-    """Positions of the rows sorted by (h, rule, t, row), each position's subject code
-    (0, 1, ... in that order), False if two subjects share `h` (told apart by `check`), and
-    the rule and time of each position. Rules must be below 2**23 and rows below 2**40.
-    """
-    n = h.shape[0]
-    a = _records(h, check, rule, t)
-    spare = np.empty_like(a)
-    low = bits // 2
-    if low > 0:
-        _counting_pass(a, spare, 64 - bits, low)
-        a, spare = spare, a
-    _counting_pass(a, spare, 64 - (bits - low), bits - low)
-    a, free = spare, a
+def _sort_runs(a: U64, bits: int) -> None:
+    """Sort each run of records sharing the top `bits` of the hash on its own."""
+    n = a.shape[0]
     top = np.uint64(64 - bits)
     lo = 0
     for j in range(1, n + 1):
@@ -138,13 +125,16 @@ def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int) -> Order:
             if j - lo > 1:
                 _sort_run(a, lo, j)
             lo = j
-    # The results go into the buffer the passes no longer need: fresh memory costs a page
-    # fault per page on first touch.
-    words = free.reshape(-1).view(np.int64)
-    row, srule, st, code = words[:n], words[n : 2 * n], words[2 * n : 3 * n], words[3 * n :]
+
+
+@compiled
+def _unpacked(a: U64, out: I64) -> bool:
+    """Row, subject code, rule and time of each sorted record, into the four rows of `out`;
+    False if two subjects share a hash."""
+    row, srule, st, code = out[0], out[1], out[2], out[3]
     current = -1
     distinct = True
-    for j in range(n):
+    for j in range(a.shape[0]):
         if j == 0 or a[j, _H] != a[j - 1, _H]:
             current += 1
         elif a[j, _CHECK] != a[j - 1, _CHECK]:
@@ -153,7 +143,34 @@ def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int) -> Order:
         row[j] = np.int64(a[j, _RULE_ROW] & np.uint64(_ROW_MASK))
         srule[j] = np.int64(a[j, _RULE_ROW] >> np.uint64(_ROW_BITS))
         st[j] = np.int64(a[j, _T])
-    return row, code, distinct, srule, st
+    return distinct
+
+
+def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int, rows: I64 | None = None) -> Order:
+    """Positions of the rows sorted by (h, rule, t, row) (each position's row), each
+    position's subject code (0, 1, ... in that order), False if two subjects share `h` (told
+    apart by `check`), and the rule and time of each position. `h`, `check`, `rule` and `t`
+    are per row; `rows` (ascending; default: all) are the rows to order. Rules must be below
+    2**23 and rows below 2**40.
+    """
+    rows = np.arange(h.shape[0], dtype=np.int64) if rows is None else rows
+    n = rows.shape[0]
+    # Buffers come from NumPy, which asks the kernel for huge pages: fresh memory costs a
+    # fault per page on first touch, and the counting passes touch every page.
+    a = np.empty((n, 4), np.uint64)
+    spare = np.empty_like(a)
+    _records(h, check, rule, t, rows, a)
+    low = bits // 2
+    if low > 0:
+        _counting_pass(a, spare, 64 - bits, low)
+        a, spare = spare, a
+    _counting_pass(a, spare, 64 - (bits - low), bits - low)
+    a, spare = spare, a
+    _sort_runs(a, bits)
+    # The results go into the buffer the passes no longer need.
+    out = spare.reshape(-1).view(np.int64).reshape(4, n)
+    distinct = _unpacked(a, out)
+    return out[0], out[3], distinct, out[1], out[2]
 
 
 @compiled
