@@ -15,11 +15,11 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.domain.identifiers import ADULT_AGE
-from socialcredit.kernel.chains import chains, running_totals
+from socialcredit.kernel.chains import chains, cumulative_rises
 from socialcredit.kernel.derivation import MOMENT, Derivation
 from socialcredit.kernel.frames import Prepared, prepare_events
 from socialcredit.kernel.identity import adult_days, adult_from
-from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
+from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED, grouped
 from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
     RuleTable,
@@ -27,7 +27,6 @@ from socialcredit.kernel.tables import (
     base_points,
     offsets_in,
     rule_table,
-    tier_total,
 )
 from socialcredit.rules.model import (
     Bands,
@@ -50,33 +49,28 @@ I64 = npt.NDArray[np.int64]
 
 def _base(prepared: Prepared, table: RuleTable) -> I64:
     """Base points per position: fixed points by lookup, each other kind by its expression
-    over the rows of its rules only, cumulative tiers from running sums."""
+    over the positions of its rules only, cumulative tiers from running sums."""
     key = prepared.sorted_key
     base = table.array("fixed_points")[key] if key.size else np.zeros(0, np.int64)
-    by_points: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}  # keys by points (cumulative ones under "")
     for k, rule in table.rules.items():
-        if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
-            by_points.setdefault(repr(rule.points), []).append(k)
-    for keys in by_points.values():
-        rows = np.flatnonzero(np.isin(prepared.key, keys))
-        if rows.size:
+        if isinstance(rule.points, Cumulative):
+            groups.setdefault("", []).append(k)
+        elif not isinstance(rule.points, Fixed | DirectGrade):
+            groups.setdefault(repr(rule.points), []).append(k)
+    group_of_key = np.full(max(table.rule_of.size, 1), -1, np.int64)
+    for g, keys in enumerate(groups.values()):
+        group_of_key[keys] = g
+    starts, positions = grouped(key, group_of_key, len(groups))
+    for g, (points, keys) in enumerate(groups.items()):
+        at = positions[starts[g] : starts[g + 1]]
+        if at.size and points == "":
+            base[at] = cumulative_rises(prepared, table, at)
+        elif at.size:
             rule = table.rules[keys[0]]
             assert isinstance(rule.points, PerUnit | Bands | Lookup | Progressive)
-            values = prepared.events.select(rule.points.field).gather(rows)
-            points = values.select(base_points(rule).fill_null(0)).to_series()
-            base[prepared.position[rows]] = points.to_numpy()
-    cumulative = table.keys_where(Cumulative)
-    if cumulative:
-        amount, before = running_totals(prepared, table)
-        for k in cumulative:
-            tiers = table.rules[k].points
-            assert isinstance(tiers, Cumulative)
-            at = np.flatnonzero(key == k)
-            sums = pl.DataFrame({"before": before[at], "after": before[at] + amount[at]})
-            rise = tier_total(tiers.tiers, pl.col("after")) - tier_total(
-                tiers.tiers, pl.col("before")
-            )
-            base[at] = sums.select(rise).to_series().to_numpy()
+            values = prepared.events.select(rule.points.field).gather(prepared.order[at])
+            base[at] = values.select(base_points(rule).fill_null(0)).to_series().to_numpy()
     return np.asarray(base, np.int64)
 
 

@@ -22,7 +22,8 @@ __all__ = [
     "Chains",
     "acts",
     "combine",
-    "running",
+    "grouped",
+    "rises",
     "to_rows",
 ]
 
@@ -40,18 +41,65 @@ Chains = tuple[I64, B, B, I64, B]
 
 
 @compiled
-def running(code: I64, rule: I64, amount: F64, cumulative: B) -> F64:
-    """For each position of a cumulative rule, the sum of the field over the subject's
-    earlier positions of the same rule (NaN elsewhere)."""
-    before = np.full(amount.shape[0], np.nan)
+def grouped(key: I64, group_of_key: I64, groups: int) -> tuple[I64, I64]:
+    """The positions of each group of rule keys, ascending: group g's are
+    `positions[starts[g]:starts[g + 1]]`; keys in group -1 are left out."""
+    counts = np.zeros(groups + 1, np.int64)
+    for j in range(key.shape[0]):
+        g = group_of_key[key[j]]
+        if g >= 0:
+            counts[g + 1] += 1
+    for g in range(groups):
+        counts[g + 1] += counts[g]
+    starts = counts.copy()
+    positions = np.empty(counts[groups], np.int64)
+    for j in range(key.shape[0]):
+        g = group_of_key[key[j]]
+        if g >= 0:
+            positions[counts[g]] = j
+            counts[g] += 1
+    return starts, positions
+
+
+@compiled
+def _tier_total(k: int, amount: float, thresholds: F64, points: I64, tiers: I64) -> int:
+    """The total earned at `amount` by key k's tiers: the last tier reached counts. As in
+    Polars, NaN compares above every number."""
+    for i in range(tiers[k] - 1, -1, -1):
+        threshold = thresholds[k, i]
+        if amount != amount or (threshold == threshold and amount >= threshold):
+            return int(points[k, i])
+    return 0
+
+
+@compiled
+def rises(
+    code: I64,
+    rule: I64,
+    key: I64,
+    at: I64,
+    amount: F64,
+    thresholds: F64,
+    points: I64,
+    tiers: I64,
+) -> I64:
+    """At each position `at` (ascending) of a cumulative rule, with the field's `amount`: the
+    rise of the tier total from the sum of the subject's earlier amounts of the same rule to
+    that sum plus its own. Key k has `tiers[k]` tiers, in the first columns of `thresholds`
+    and `points`."""
+    rise = np.empty(at.shape[0], np.int64)
     total = 0.0
-    for j in range(code.shape[0]):
-        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
+    for i in range(at.shape[0]):
+        j = at[i]
+        if i == 0 or code[j] != code[at[i - 1]] or rule[j] != rule[at[i - 1]]:
             total = 0.0
-        if cumulative[j]:
-            before[j] = total
-            total += amount[j]
-    return before
+        k = key[j]
+        after = total + amount[i]
+        rise[i] = _tier_total(k, after, thresholds, points, tiers) - _tier_total(
+            k, total, thresholds, points, tiers
+        )
+        total = after
+    return rise
 
 
 @compiled
