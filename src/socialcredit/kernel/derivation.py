@@ -20,7 +20,7 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.kernel.frames import Prepared
-from socialcredit.kernel.groups import most, total
+from socialcredit.kernel.groups import counted_at
 from socialcredit.kernel.scan import COUNTED, NEVER, to_rows
 from socialcredit.kernel.tables import RuleTable
 
@@ -133,20 +133,22 @@ class Derivation:
         count at `at` (local wall-clock time) and `_worst`, the rank (in `ranks`) of the
         worst direct grade among them (null: none)."""
         prepared = self.prepared
-        code = prepared.code
-        size = int(code[-1]) + 1 if code.size else 0
-        moment = np.datetime64(at, "us").astype(np.int64)
-        end = np.minimum(self.until, self.ended)
-        counts = (self.status == COUNTED) & (prepared.sorted_t <= moment) & (end > moment)
-        counted = np.where(counts, code, -1)
-        rank_of_key = self.table.grade_ranks(ranks)
-        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if size else code
-        first = prepared.order[starts]
-        worst = pl.Series("_worst", most(counted, rank_of_key[prepared.sorted_key], size))
-        found = prepared.events.select(pl.col("subject").gather(first)).with_columns(
-            points=total(counted, self.applied, size),
-            _worst=worst.set(worst < 0, None).cast(pl.Int32),
+        moment = int(np.datetime64(at, "us").astype(np.int64))
+        starts, points, worst = counted_at(
+            prepared.code,
+            self.status,
+            prepared.sorted_t,
+            self.until,
+            self.ended,
+            self.applied,
+            prepared.sorted_key,
+            self.table.grade_ranks(ranks),
+            moment,
+            COUNTED,
         )
+        found = prepared.events.select(pl.col("subject").gather(prepared.order[starts]))
+        rank = pl.Series("_worst", worst)
+        found = found.with_columns(points=points, _worst=rank.set(rank < 0, None).cast(pl.Int32))
         if self.made.is_empty():
             return found
         # Repair entries are few: their sums join the subjects' by name.

@@ -19,7 +19,7 @@ from socialcredit.kernel.chains import chains, cumulative_rises
 from socialcredit.kernel.derivation import MOMENT, Derivation
 from socialcredit.kernel.frames import Prepared, prepare_events
 from socialcredit.kernel.identity import adult_days, adult_from
-from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED, grouped
+from socialcredit.kernel.scan import COUNTED, NEVER, SUPERSEDED, firsts, grouped, statuses
 from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
     RuleTable,
@@ -86,7 +86,7 @@ def _adult_days(prepared: Prepared, plan: Plan) -> I64:
     ):
         return np.full(subjects, unknown, np.int64)
     # The first row of each subject in processing order speaks for the subject.
-    first = prepared.order[np.flatnonzero(np.r_[True, code[1:] != code[:-1]])]
+    first = prepared.order[firsts(code)]
     if "birth_date" not in events.columns:
         return adult_days(events.get_column("subject").gather(first), ADULT_AGE, unknown)
     born = events.get_column("birth_date").gather(first).to_frame()
@@ -99,9 +99,8 @@ def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
     """Per position: COUNTED, or MINOR for a negative rule's event before the subject turned
     18."""
     negative = table.array("negative").astype(np.bool_)
-    minor = negative[prepared.sorted_key]
-    minor &= prepared.sorted_t // DAY < _adult_days(prepared, plan)[prepared.code]
-    return np.where(minor, MINOR, COUNTED).astype(np.int64)
+    adult = _adult_days(prepared, plan)
+    return statuses(prepared.code, prepared.sorted_key, prepared.sorted_t, negative, adult)
 
 
 def _rank(table: RuleTable) -> pl.Expr:

@@ -22,8 +22,10 @@ __all__ = [
     "Chains",
     "acts",
     "combine",
+    "firsts",
     "grouped",
     "rises",
+    "statuses",
     "to_rows",
 ]
 
@@ -38,6 +40,27 @@ I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 Chains = tuple[I64, B, B, I64, B]
+
+
+@compiled
+def firsts(code: I64) -> I64:
+    """The first position of each subject code (`code` ascending from 0)."""
+    first = np.empty(code[-1] + 1 if code.shape[0] else 0, np.int64)
+    for j in range(code.shape[0]):
+        if j == 0 or code[j] != code[j - 1]:
+            first[code[j]] = j
+    return first
+
+
+@compiled
+def statuses(code: I64, key: I64, t: I64, negative: B, adult_day: I64) -> I64:
+    """Per position: MINOR for a negative rule's event before the local day its subject
+    turned 18 (`adult_day` per subject code), COUNTED otherwise."""
+    status = np.empty(code.shape[0], np.int64)
+    for j in range(code.shape[0]):
+        minor = negative[key[j]] and t[j] // DAY < adult_day[code[j]]
+        status[j] = MINOR if minor else COUNTED
+    return status
 
 
 @compiled
