@@ -205,6 +205,7 @@ def _repairs(
     pairs = held.select(
         "subject",
         "rule",
+        _code=prepared.code[grades],
         _grade=pl.col("_at"),
         _from=pl.col("_t"),
         _end="_end",
@@ -238,7 +239,10 @@ def _repairs(
     ender[at] = first.get_column("_rrow").to_numpy()
     by_repair[at] = False  # ended by the event, before any credit repair
     made = repairs.join(
-        first.select(_row=pl.col("_rrow"), rule="rule").unique(), on=["_row", "rule"], how="semi"
+        first.select("_code", "rule", _row=pl.col("_rrow")).unique(),
+        on=["_row", "rule"],
+        how="inner",
+        maintain_order="left",
     )
     return _repair_entries(made.rename({"id": "event_id"}), table)
 
@@ -268,6 +272,7 @@ def _conversions(
             repair_points=points.gather(keys),
             repair_offset=offsets.gather(keys),
             _t=ended[at],
+            _code=prepared.code[at],
         ),
         table,
     )
@@ -275,7 +280,8 @@ def _conversions(
 
 def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     """Repair entries from `subject`, `event_id`, `source`, `type`, `rule`, `rulebook`,
-    `repair_points`, `repair_offset` and `_t` (local time, microseconds)."""
+    `repair_points`, `repair_offset` and `_t` (local time, microseconds), each with `_code`,
+    its subject's code, last."""
     start = pl.col("_t").cast(MOMENT)
     return repairs.select(
         "subject",
@@ -295,6 +301,7 @@ def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
         valid_until=add_offset(start, pl.col("repair_offset"), offsets_in(table)),
         ended_at=pl.lit(None, dtype=MOMENT),
         ended_by=pl.lit(None, dtype=pl.String),
+        _code="_code",
     )
 
 
@@ -311,7 +318,8 @@ def derive(events: pl.DataFrame, plan: Plan) -> Derivation:
     applied, doubled, capped, until, by_repair = chains(prepared, table, base, status, ended)
     repairs = _repairs(prepared, table, status, until, ended, ender, by_repair)
     conversions = _conversions(prepared, table, by_repair, ended)
-    made = [f for f in (repairs, conversions) if f.height]
+    found = [f for f in (repairs, conversions) if f.height]
+    made = pl.concat(found, how="vertical") if found else pl.DataFrame({"_code": []})
     return Derivation(
         prepared,
         table,
@@ -324,7 +332,8 @@ def derive(events: pl.DataFrame, plan: Plan) -> Derivation:
         ended,
         ender,
         by_repair,
-        pl.concat(made, how="vertical") if made else pl.DataFrame(),
+        made.drop("_code"),
+        made.get_column("_code").cast(pl.Int64).to_numpy(),
     )
 
 
