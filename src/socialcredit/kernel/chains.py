@@ -13,6 +13,7 @@ import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.durations import Duration
+from socialcredit.kernel.compiled import parts
 from socialcredit.kernel.frames import Prepared
 from socialcredit.kernel.scan import (
     BY_FIELD,
@@ -24,6 +25,7 @@ from socialcredit.kernel.scan import (
     combine,
     grouped,
     rises,
+    subject_pieces,
 )
 from socialcredit.kernel.tables import RuleTable, offsets_in
 from socialcredit.rules.model import ByField, ByMagnitude, Cumulative
@@ -129,7 +131,15 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
     first = int(live_t.min() // DAY) if live_t.size else 0
     last = int(live_t.max() // DAY) if live_t.size else 0
     kind, offset, bounds, band_offsets = _validity(table, index)
-    return combine(
+    n = base.size
+    out = (
+        np.empty(n, np.int64),
+        np.empty(n, np.bool_),
+        np.empty(n, np.bool_),
+        np.empty(n, np.int64),
+        np.empty(n, np.bool_),
+    )
+    combine(
         prepared.code,
         prepared.sorted_rule,
         prepared.sorted_key,
@@ -149,4 +159,7 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
         band_offsets,
         _shifted(offsets, first, last),
         first,
+        subject_pieces(prepared.code, parts()),
+        out,
     )
+    return out

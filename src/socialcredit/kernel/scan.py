@@ -8,10 +8,11 @@ higher-ranked report of the same act). NEVER marks a window with no end.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.kernel.compiled import compiled
+from socialcredit.kernel.compiled import compiled, in_parallel
 
 __all__ = [
     "COUNTED",
@@ -26,6 +27,7 @@ __all__ = [
     "grouped",
     "rises",
     "statuses",
+    "subject_pieces",
     "to_rows",
 ]
 
@@ -173,6 +175,20 @@ def _end(
 
 
 @compiled
+def subject_pieces(code: I64, pieces: int) -> I64:
+    """Bounds of `pieces` slices of the positions that split no subject."""
+    n = code.shape[0]
+    bounds = np.empty(pieces + 1, np.int64)
+    bounds[0], bounds[pieces] = 0, n
+    for p in range(1, pieces):
+        at = max(n * p // pieces, bounds[p - 1])
+        while 0 < at < n and code[at] == code[at - 1]:
+            at += 1
+        bounds[p] = at
+    return bounds
+
+
+@in_parallel
 def combine(
     code: I64,
     rule: I64,
@@ -193,9 +209,12 @@ def combine(
     band_offsets: I64,
     shifted: I64,
     first_day: int,
-) -> Chains:
+    pieces: I64,
+    out: Chains,
+) -> None:
     """Applied points, doubled, capped, validity end, and whether a credit repair ended it,
-    of every position, chain by chain.
+    of every position, chain by chain, into `out`; the slices `pieces` (split at subjects)
+    run side by side.
 
     A counted entry of a repeat rule is doubled while an earlier counted entry of the same
     rule still counts; a cap (magnitude per calendar year or month, -1 for none) then cuts
@@ -203,58 +222,54 @@ def combine(
     penalty (negative points or a direct grade) still in force when a repair of its event
     was approved ends then (`ended` is set in place), so it doubles nothing after.
     """
-    n = base.shape[0]
-    applied = np.zeros(n, np.int64)
-    doubled = np.zeros(n, np.bool_)
-    capped = np.zeros(n, np.bool_)
-    until = np.full(n, NEVER, np.int64)
-    by_repair = np.zeros(n, np.bool_)
-    latest = np.iinfo(np.int64).min
-    spent = 0
-    current = -1
-    for j in range(n):
-        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
-            latest = np.iinfo(np.int64).min
-            spent = 0
-            current = -1
-        k = key[j]
-        points = 0
-        if status[j] == COUNTED:
-            points = base[j]
-            if repeat[k] and latest > t[j]:
-                points *= 2
-                doubled[j] = True
-            if cap[k] >= 0:
-                month = _month(t[j])
-                period = month if monthly[k] else month // 100 * 100
-                if period != current:
-                    current = period
-                    spent = 0
-                room = max(cap[k] - spent, 0)
-                spent += abs(points)
-                if abs(points) > room:
-                    points = room if points > 0 else -room
-                    capped[j] = True
-        applied[j] = points
-        until[j] = _end(
-            k,
-            points,
-            field_offset[j],
-            t[j],
-            validity,
-            offset,
-            bounds,
-            band_offsets,
-            shifted,
-            first_day,
-        )
-        if status[j] == COUNTED:
-            r = repaired[j]
-            if (points < 0 or grade[k]) and t[j] <= r < min(until[j], ended[j]):
-                ended[j] = r
-                by_repair[j] = True
-            latest = max(latest, min(until[j], ended[j]))
-    return applied, doubled, capped, until, by_repair
+    applied, doubled, capped, until, by_repair = out
+    for p in numba.prange(pieces.shape[0] - 1):
+        latest = np.iinfo(np.int64).min
+        spent = 0
+        current = -1
+        for j in range(pieces[p], pieces[p + 1]):
+            if j == pieces[p] or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
+                latest = np.iinfo(np.int64).min
+                spent = 0
+                current = -1
+            k = key[j]
+            points = 0
+            doubled[j] = capped[j] = by_repair[j] = False
+            if status[j] == COUNTED:
+                points = base[j]
+                if repeat[k] and latest > t[j]:
+                    points *= 2
+                    doubled[j] = True
+                if cap[k] >= 0:
+                    month = _month(t[j])
+                    period = month if monthly[k] else month // 100 * 100
+                    if period != current:
+                        current = period
+                        spent = 0
+                    room = max(cap[k] - spent, 0)
+                    spent += abs(points)
+                    if abs(points) > room:
+                        points = room if points > 0 else -room
+                        capped[j] = True
+            applied[j] = points
+            until[j] = _end(
+                k,
+                points,
+                field_offset[j],
+                t[j],
+                validity,
+                offset,
+                bounds,
+                band_offsets,
+                shifted,
+                first_day,
+            )
+            if status[j] == COUNTED:
+                r = repaired[j]
+                if (points < 0 or grade[k]) and t[j] <= r < min(until[j], ended[j]):
+                    ended[j] = r
+                    by_repair[j] = True
+                latest = max(latest, min(until[j], ended[j]))
 
 
 @compiled
