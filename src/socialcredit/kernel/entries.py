@@ -100,7 +100,9 @@ def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
     18."""
     negative = table.array("negative").astype(np.bool_)
     adult = _adult_days(prepared, plan)
-    return statuses(prepared.code, prepared.sorted_key, prepared.sorted_t, negative, adult)
+    status = np.empty(prepared.code.size, np.int64)
+    statuses(prepared.code, prepared.sorted_key, prepared.sorted_t, negative, adult, status)
+    return status
 
 
 def _rank(table: RuleTable) -> pl.Expr:

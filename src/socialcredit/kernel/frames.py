@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from socialcredit.kernel.compiled import compiled
+from socialcredit.kernel.compiled import in_parallel
 from socialcredit.kernel.order import Order, bucket_bits, ordered, tied
 from socialcredit.kernel.scan import DAY, NEVER
 from socialcredit.kernel.tables import RuleTable
@@ -128,14 +129,14 @@ def _local_microseconds(events: pl.DataFrame, timezone: str) -> I64:
     return np.asarray(local.to_series().to_numpy(), np.int64)
 
 
-@compiled
+@in_parallel
 def _keyed(
     t: I64, type_code: I64, withdrawn: Bools, starts: I64, key_of: I64, rule_of: I64, out: I64
 ) -> None:
     """Per row, into the rows of `out`: the plan segment in force on its local day (-1: before
     all), its rule key and the code of that rule's id (-1 and -1: no rule, or withdrawn)."""
     seg, key, rule = out[0], out[1], out[2]
-    for i in range(t.shape[0]):
+    for i in numba.prange(t.shape[0]):
         day = t[i] // DAY
         s = starts.shape[0] - 1
         while s >= 0 and starts[s] > day:
@@ -156,10 +157,10 @@ def _keys(t: I64, type_code: I64, withdrawn: Bools, table: RuleTable) -> tuple[I
     return out[0], out[1], out[2]
 
 
-@compiled
+@in_parallel
 def _placed(order: I64, key: I64, position: I64, sorted_key: I64) -> None:
     """Each ordered row's position, and each position's rule key."""
-    for j in range(order.shape[0]):
+    for j in numba.prange(order.shape[0]):
         position[order[j]] = j
         sorted_key[j] = key[order[j]]
 

@@ -54,15 +54,13 @@ def firsts(code: I64) -> I64:
     return first
 
 
-@compiled
-def statuses(code: I64, key: I64, t: I64, negative: B, adult_day: I64) -> I64:
-    """Per position: MINOR for a negative rule's event before the local day its subject
-    turned 18 (`adult_day` per subject code), COUNTED otherwise."""
-    status = np.empty(code.shape[0], np.int64)
-    for j in range(code.shape[0]):
+@in_parallel
+def statuses(code: I64, key: I64, t: I64, negative: B, adult_day: I64, status: I64) -> None:
+    """Per position, into `status`: MINOR for a negative rule's event before the local day
+    its subject turned 18 (`adult_day` per subject code), COUNTED otherwise."""
+    for j in numba.prange(code.shape[0]):
         minor = negative[key[j]] and t[j] // DAY < adult_day[code[j]]
         status[j] = MINOR if minor else COUNTED
-    return status
 
 
 @compiled
