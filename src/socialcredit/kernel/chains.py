@@ -97,9 +97,9 @@ def _validity(table: RuleTable, index: dict[str, int]) -> tuple[I64, I64, F64, I
     return kind, offset, bounds, band_offsets
 
 
-def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int]) -> I64:
-    """Per position, the validity offset chosen by a field's value (rules that have one)."""
-    found = np.full(prepared.order.size, -1, np.int64)
+def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int], found: I64) -> None:
+    """At the positions of rules whose validity a field's value chooses, that offset (-1 for
+    a value without one), into `found`; other positions are left as they are."""
     by_field = {k: r.validity for k, r in table.rules.items() if isinstance(r.validity, ByField)}
     group_of_key = np.full(max(table.rule_of.size, 1), -1, np.int64)
     group_of_key[list(by_field)] = np.arange(len(by_field))
@@ -110,7 +110,6 @@ def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int]) 
         values = prepared.events.get_column(v.field).gather(prepared.order[at])
         chosen = values.replace_strict(lookup, default=-1, return_dtype=pl.Int64)
         found[at] = chosen.to_numpy()
-    return found
 
 
 def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64) -> Chains:
@@ -132,13 +131,12 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
     last = int(live_t.max() // DAY) if live_t.size else 0
     kind, offset, bounds, band_offsets = _validity(table, index)
     n = base.size
-    out = (
-        np.empty(n, np.int64),
-        np.empty(n, np.bool_),
-        np.empty(n, np.bool_),
-        np.empty(n, np.int64),
-        np.empty(n, np.bool_),
-    )
+    until = np.empty(n, np.int64)
+    # The field's offsets go where the validity ends will: `combine` reads each before it
+    # writes the end there, so no array of its own is needed.
+    _field_offsets(prepared, table, index, until)
+    flags = [np.empty(n, np.bool_) for _ in range(3)]
+    out: Chains = (np.empty(n, np.int64), flags[0], flags[1], until, flags[2])
     combine(
         prepared.code,
         prepared.sorted_rule,
@@ -147,7 +145,6 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
         base,
         status,
         ended,
-        _field_offsets(prepared, table, index),
         prepared.sorted_repaired,
         repeat,
         (table.frame.get_column("kind") == "grade").to_numpy(),

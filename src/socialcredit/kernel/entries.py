@@ -194,15 +194,21 @@ def _repairs(
     grades = np.flatnonzero(is_grade[prepared.sorted_key] & (status == COUNTED))
     if events.size == 0 or grades.size == 0:
         return pl.DataFrame()
+    matched = sorted({r.repair.match for r in table.rules.values() if r.repair and r.repair.match})
     repairs = (
-        prepared.events.gather(events)
+        prepared.events.select("subject", "source", "id", "type", *matched)
+        .gather(events)
         .with_columns(_row=events, _t=prepared.t[events], seg=prepared.seg[events].astype(np.int32))
         .join(table.repairs, on=["seg", "type"], how="inner")
     )
     end = np.minimum(until[grades], ended[grades])
     rows = prepared.order[grades]
-    held = prepared.events.gather(rows).with_columns(
-        _at=grades, _t=prepared.t[rows], _end=end, rule=table.values("rule", prepared.key[rows])
+    held = (
+        prepared.events.select("subject", *matched)
+        .gather(rows)
+        .with_columns(
+            _at=grades, _t=prepared.t[rows], _end=end, rule=table.values("rule", prepared.key[rows])
+        )
     )
     pairs = held.select(
         "subject",

@@ -170,10 +170,10 @@ def _voided(events: pl.DataFrame, void_rows: I64) -> I64:
     if void_rows.size == 0:
         return np.empty(0, np.int64)
     voids = events.select("source", id=pl.col("target")).gather(void_rows)
-    maybe = events.select(pl.int_range(pl.len()).alias("_row"), "source", "id").filter(
-        pl.col("id").is_in(voids.get_column("id").implode())
-    )
-    hit = maybe.join(voids, on=["source", "id"], how="semi").get_column("_row")
+    named = events.get_column("id").is_in(voids.get_column("id").implode())
+    maybe = np.flatnonzero(named.fill_null(False).to_numpy())
+    candidates = events.select("source", "id").gather(maybe).with_columns(_row=maybe)
+    hit = candidates.join(voids, on=["source", "id"], how="semi").get_column("_row")
     return hit.to_numpy().astype(np.int64)
 
 

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from socialcredit.kernel.compiled import compiled, in_parallel, parts
+from socialcredit.kernel.scratch import scratch
 
 __all__ = ["Order", "bucket_bits", "ordered", "tied"]
 
@@ -200,20 +201,21 @@ def ordered(
     pieces = parts() if pieces is None else pieces
     rows = np.arange(h.shape[0], dtype=np.int64) if rows is None else rows
     n = rows.shape[0]
-    # Buffers come from NumPy, which asks the kernel for huge pages: fresh memory costs a
-    # fault per page on first touch, and the counting passes touch every page.
-    a = np.empty((n, 4), np.uint64)
-    spare = np.empty_like(a)
+    # The records go into working memory kept between calls, and the results into a buffer
+    # from NumPy (which asks for huge pages): fresh memory costs a fault per page on first
+    # touch, and the counting passes touch every page.
+    a = scratch("records", n, 4)
+    spare = np.empty((n, 4), np.uint64)
     _records(h, check, rule, t, rows, a)
     low = bits // 2
-    if low > 0:
+    if low > 0:  # an even number of passes, so that the sorted records end in `a`
         _counting_pass(a, spare, 64 - bits, low, pieces)
-        a, spare = spare, a
-    _counting_pass(a, spare, 64 - (bits - low), bits - low, pieces)
-    a, spare = spare, a
+        _counting_pass(spare, a, 64 - (bits - low), bits - low, pieces)
+    else:
+        _counting_pass(a, spare, 64 - bits, bits, pieces)
+        a[:] = spare
     bounds = _splits(a, bits, pieces)
     _sort_runs(a, bits, bounds)
-    # The results go into the buffer the passes no longer need.
     out = spare.reshape(-1).view(np.int64).reshape(4, n)
     distinct = _unpacked(a, bounds, out)
     return out[0], out[3], distinct, out[1], out[2]

@@ -195,7 +195,6 @@ def combine(
     base: I64,
     status: I64,
     ended: I64,
-    field_offset: I64,
     repaired: I64,
     repeat: B,
     grade: B,
@@ -212,7 +211,8 @@ def combine(
 ) -> None:
     """Applied points, doubled, capped, validity end, and whether a credit repair ended it,
     of every position, chain by chain, into `out`; the slices `pieces` (split at subjects)
-    run side by side.
+    run side by side. On entry, the validity ends (`out[3]`) hold the offset a field chose
+    at the positions of rules whose validity is by field.
 
     A counted entry of a repeat rule is doubled while an earlier counted entry of the same
     rule still counts; a cap (magnitude per calendar year or month, -1 for none) then cuts
@@ -253,7 +253,7 @@ def combine(
             until[j] = _end(
                 k,
                 points,
-                field_offset[j],
+                until[j],
                 t[j],
                 validity,
                 offset,
