@@ -1,4 +1,5 @@
-"""One pass over each (subject, rule) chain in time order: running sums, doubling, caps, ends.
+"""One pass over each (subject, rule) chain in time order: running sums, doubling, caps, ends;
+and the passes before it: minors, and the positions of each group of rule keys.
 
 Every input and output is per position of the processing order of `kernel.order`, so each
 scan reads memory front to back; `to_rows` reads results back in row order once at the end.
