@@ -24,7 +24,7 @@ from socialcredit.domain.identifiers import (
     validate_resident_id,
 )
 from socialcredit.errors import IdentifierError
-from socialcredit.kernel.identity import adult_from, resident_birth_date
+from socialcredit.kernel.identity import adult_days, adult_from, resident_birth_date
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -299,3 +299,22 @@ def test_adult_from_agrees_with_age_on_around_birthdays(born: date, age: int, sh
     day = adult + timedelta(days=shift)
     assert is_adult_on(number, day, age=age) == (day >= adult)
     assert (age_on(number, day) >= age) == (day >= adult)
+
+
+def kernel_adult_days(values: list[str | None], age: int) -> list[int | None]:
+    days = adult_days(pl.Series(values, dtype=pl.String), age, -(10**9))
+    return [None if d == -(10**9) else int(d) for d in days]
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.lists(subjects | st.none(), max_size=40), st.integers(0, 100))
+def test_compiled_adult_days_agree_with_the_expressions(values: list[str | None], age: int) -> None:
+    frame = pl.DataFrame({"subject": values}, schema={"subject": pl.String})
+    adult = frame.select(adult_from(resident_birth_date(pl.col("subject")), age).cast(pl.Int32))
+    assert kernel_adult_days(values, age) == adult.to_series().to_list()
+
+
+def test_compiled_adult_days_of_a_leap_day_birth_fall_on_28_february() -> None:
+    number = make_resident_id("110105", date(2000, 2, 29), 7)
+    expected = (date(2018, 2, 28) - date(1970, 1, 1)).days
+    assert kernel_adult_days([number, f"\u3000{number}\n"], 18) == [expected, expected]

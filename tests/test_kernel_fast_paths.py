@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from socialcredit.kernel import standing
 from socialcredit.kernel.entries import derive_entries
@@ -100,3 +102,22 @@ def test_standings_when_two_subjects_share_a_hash_equal_the_exact_grouping(
     assert clean.height == 3
     assert set(clean.get_column("subject")) == {ADULT, OTHER_ADULT, MINOR}
     assert clean.filter(subject=OTHER_ADULT).get_column("grade").item() == "D"
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet="0123456789X", min_size=18, max_size=18),
+            st.text(alphabet="09Xé\u3000", min_size=6, max_size=6),
+            st.text(max_size=3),
+        ),
+        unique=True,
+        max_size=50,
+    )
+)
+def test_subjects_of_one_width_sort_as_their_strings_do(subjects: list[str]) -> None:
+    frame = pl.DataFrame(
+        {"subject": pl.Series(subjects, dtype=pl.String), "n": range(len(subjects))}
+    )
+    assert standing.by_subject(frame).equals(frame.sort("subject"))

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import polars as pl
 
 from socialcredit.domain.durations import Duration
+from socialcredit.kernel.compiled import parts
 from socialcredit.kernel.frames import Prepared
 from socialcredit.kernel.scan import (
     BY_FIELD,
@@ -22,32 +23,44 @@ from socialcredit.kernel.scan import (
     NO_END,
     Chains,
     combine,
-    running,
+    grouped,
+    rises,
+    subject_pieces,
 )
 from socialcredit.kernel.tables import RuleTable, offsets_in
 from socialcredit.rules.model import ByField, ByMagnitude, Cumulative
 
-__all__ = ["chains", "running_totals"]
+__all__ = ["chains", "cumulative_rises"]
 
 I64 = npt.NDArray[np.int64]
 F64 = npt.NDArray[np.float64]
 
 
-def running_totals(prepared: Prepared, table: RuleTable) -> tuple[F64, F64]:
-    """Per position of a cumulative rule: its field, and the field's sum over the subject's
-    earlier positions of the same rule (NaN elsewhere)."""
-    cumulative = np.zeros(max(table.rule_of.size, 1), np.bool_)
-    amount = np.zeros(prepared.order.size)
-    for key in table.keys_where(Cumulative):
-        points = table.rules[key].points
-        assert isinstance(points, Cumulative)
-        cumulative[key] = True
-        rows = np.flatnonzero(prepared.key == key)
-        values = prepared.events.get_column(points.field).gather(rows).fill_null(0.0)
-        amount[prepared.position[rows]] = values.to_numpy()
-    is_cumulative = cumulative[prepared.sorted_key]
-    before = running(prepared.code, prepared.sorted_rule, amount, is_cumulative)
-    return amount, before
+def cumulative_rises(prepared: Prepared, table: RuleTable, at: I64) -> I64:
+    """At the positions `at` (ascending) of the cumulative rules: the rise of the tier total
+    that the subject's running sum of the field (over its earlier positions of the same rule)
+    makes with the position's own value."""
+    size = max(table.rule_of.size, 1)
+    widest = max([len(c.tiers) for c in _cumulative(table).values()] or [1])
+    thresholds = np.zeros((size, widest))
+    points = np.zeros((size, widest), np.int64)
+    tiers = np.zeros(size, np.int64)
+    amount = np.zeros(at.size)
+    key = prepared.sorted_key[at]
+    rows = prepared.order[at]
+    for k, cumulative in _cumulative(table).items():
+        tiers[k] = len(cumulative.tiers)
+        for i, (threshold, earned) in enumerate(cumulative.tiers):
+            thresholds[k, i], points[k, i] = threshold, earned
+        mine = np.flatnonzero(key == k)
+        values = prepared.events.get_column(cumulative.field).gather(rows[mine])
+        amount[mine] = values.fill_null(0.0).to_numpy()
+    code, rule = prepared.code, prepared.sorted_rule
+    return rises(code, rule, prepared.sorted_key, at, amount, thresholds, points, tiers)
+
+
+def _cumulative(table: RuleTable) -> dict[int, Cumulative]:
+    return {k: r.points for k, r in table.rules.items() if isinstance(r.points, Cumulative)}
 
 
 def _shifted(offsets: list[str], first: int, last: int) -> I64:
@@ -84,18 +97,19 @@ def _validity(table: RuleTable, index: dict[str, int]) -> tuple[I64, I64, F64, I
     return kind, offset, bounds, band_offsets
 
 
-def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int]) -> I64:
-    """Per position, the validity offset chosen by a field's value (rules that have one)."""
-    found = np.full(prepared.order.size, -1, np.int64)
-    for key, rule in table.rules.items():
-        v = rule.validity
-        if isinstance(v, ByField):
-            rows = np.flatnonzero(prepared.key == key)
-            lookup = {value: index[d.polars_offset] for value, d in v.values.items()}
-            values = prepared.events.get_column(v.field).gather(rows)
-            chosen = values.replace_strict(lookup, default=-1, return_dtype=pl.Int64)
-            found[prepared.position[rows]] = chosen.to_numpy()
-    return found
+def _field_offsets(prepared: Prepared, table: RuleTable, index: dict[str, int], found: I64) -> None:
+    """At the positions of rules whose validity a field's value chooses, that offset (-1 for
+    a value without one), into `found`; other positions are left as they are."""
+    by_field = {k: r.validity for k, r in table.rules.items() if isinstance(r.validity, ByField)}
+    group_of_key = np.full(max(table.rule_of.size, 1), -1, np.int64)
+    group_of_key[list(by_field)] = np.arange(len(by_field))
+    starts, positions = grouped(prepared.sorted_key, group_of_key, len(by_field))
+    for g, v in enumerate(by_field.values()):
+        at = positions[starts[g] : starts[g + 1]]
+        lookup = {value: index[d.polars_offset] for value, d in v.values.items()}
+        values = prepared.events.get_column(v.field).gather(prepared.order[at])
+        chosen = values.replace_strict(lookup, default=-1, return_dtype=pl.Int64)
+        found[at] = chosen.to_numpy()
 
 
 def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: I64) -> Chains:
@@ -116,7 +130,14 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
     first = int(live_t.min() // DAY) if live_t.size else 0
     last = int(live_t.max() // DAY) if live_t.size else 0
     kind, offset, bounds, band_offsets = _validity(table, index)
-    return combine(
+    n = base.size
+    until = np.empty(n, np.int64)
+    # The field's offsets go where the validity ends will: `combine` reads each before it
+    # writes the end there, so no array of its own is needed.
+    _field_offsets(prepared, table, index, until)
+    flags = [np.empty(n, np.bool_) for _ in range(3)]
+    out: Chains = (np.empty(n, np.int64), flags[0], flags[1], until, flags[2])
+    combine(
         prepared.code,
         prepared.sorted_rule,
         prepared.sorted_key,
@@ -124,7 +145,6 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
         base,
         status,
         ended,
-        _field_offsets(prepared, table, index),
         prepared.sorted_repaired,
         repeat,
         (table.frame.get_column("kind") == "grade").to_numpy(),
@@ -136,4 +156,7 @@ def chains(prepared: Prepared, table: RuleTable, base: I64, status: I64, ended: 
         band_offsets,
         _shifted(offsets, first, last),
         first,
+        subject_pieces(prepared.code, parts()),
+        out,
     )
+    return out

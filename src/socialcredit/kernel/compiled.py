@@ -14,7 +14,7 @@ from typing import TypeVar, cast
 
 import numba
 
-__all__ = ["compiled"]
+__all__ = ["compiled", "in_parallel", "parts"]
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -22,3 +22,17 @@ F = TypeVar("F", bound=Callable[..., object])
 def compiled(function: F) -> F:
     """Compile `function` to machine code (cached on disk between runs)."""
     return cast(F, numba.njit(cache=True, nogil=True)(function))
+
+
+def in_parallel(function: F) -> F:
+    """`compiled`, with its `numba.prange` loops spread over the threads (cached likewise).
+
+    Such a function splits its work into `parts()` pieces whose results never depend on how
+    many there are, so the answer is the same on any machine.
+    """
+    return cast(F, numba.njit(cache=True, nogil=True, parallel=True)(function))
+
+
+def parts() -> int:
+    """How many pieces `in_parallel` functions split their work into: one per thread."""
+    return int(numba.get_num_threads())

@@ -20,7 +20,7 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.kernel.frames import Prepared
-from socialcredit.kernel.groups import most, total
+from socialcredit.kernel.groups import counted_at
 from socialcredit.kernel.scan import COUNTED, NEVER, to_rows
 from socialcredit.kernel.tables import RuleTable
 
@@ -56,7 +56,7 @@ class Derivation:
     `until` (local time validity ends; NEVER: no end), `ended` (local time something ended it
     early; NEVER: nothing) and `ender` (the row of the event that ended it, -1 for none or a
     credit repair, whose application `repaired_by` names); and `made`, the repair and
-    conversion entries as an entry frame."""
+    conversion entries as an entry frame, with `made_code`, the subject code of each."""
 
     prepared: Prepared
     table: RuleTable
@@ -70,6 +70,7 @@ class Derivation:
     ender: I64
     by_repair: Bools
     made: pl.DataFrame
+    made_code: I64
 
     def entries(self) -> pl.DataFrame:
         """Every entry as the entry frame: the scored events' entries in input order, then
@@ -133,34 +134,29 @@ class Derivation:
         count at `at` (local wall-clock time) and `_worst`, the rank (in `ranks`) of the
         worst direct grade among them (null: none)."""
         prepared = self.prepared
-        code = prepared.code
-        size = int(code[-1]) + 1 if code.size else 0
-        moment = np.datetime64(at, "us").astype(np.int64)
-        end = np.minimum(self.until, self.ended)
-        counts = (self.status == COUNTED) & (prepared.sorted_t <= moment) & (end > moment)
-        counted = np.where(counts, code, -1)
-        rank_of_key = self.table.grade_ranks(ranks)
-        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if size else code
-        first = prepared.order[starts]
-        worst = pl.Series("_worst", most(counted, rank_of_key[prepared.sorted_key], size))
-        found = prepared.events.select(pl.col("subject").gather(first)).with_columns(
-            points=total(counted, self.applied, size),
-            _worst=worst.set(worst < 0, None).cast(pl.Int32),
+        moment = int(np.datetime64(at, "us").astype(np.int64))
+        starts, points, worst = counted_at(
+            prepared.code,
+            self.status,
+            prepared.sorted_t,
+            self.until,
+            self.ended,
+            self.applied,
+            prepared.sorted_key,
+            self.table.grade_ranks(ranks),
+            moment,
+            COUNTED,
         )
-        if self.made.is_empty():
-            return found
-        # Repair entries are few: their sums join the subjects' by name.
-        grade_rank = pl.col("grade").replace_strict(ranks, default=None, return_dtype=pl.Int32)
-        valid = counts_at(at)
-        extra = self.made.group_by("subject").agg(
-            _points=pl.when(valid).then(pl.col("applied_points")).otherwise(0).sum(),
-            _extra=pl.when(valid).then(grade_rank).max(),
-        )
-        return (
-            found.join(extra, on="subject", how="full", coalesce=True)
-            .with_columns(
-                points=pl.col("points").fill_null(0) + pl.col("_points").fill_null(0),
-                _worst=pl.max_horizontal("_worst", "_extra"),
+        if self.made.height:
+            # Repair entries are few; each already knows its subject's code.
+            grade_rank = pl.col("grade").replace_strict(ranks, default=-1, return_dtype=pl.Int64)
+            valid = counts_at(at)
+            extra = self.made.select(
+                _points=pl.when(valid).then(pl.col("applied_points")).otherwise(0),
+                _rank=pl.when(valid).then(grade_rank).otherwise(-1),
             )
-            .drop("_points", "_extra")
-        )
+            np.add.at(points, self.made_code, extra.get_column("_points").to_numpy())
+            np.maximum.at(worst, self.made_code, extra.get_column("_rank").to_numpy())
+        found = prepared.events.select(pl.col("subject").gather(prepared.order[starts]))
+        rank = pl.Series("_worst", worst)
+        return found.with_columns(points=points, _worst=rank.set(rank < 0, None).cast(pl.Int32))

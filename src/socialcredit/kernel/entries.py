@@ -15,11 +15,11 @@ import polars as pl
 
 from socialcredit.domain.events import ENTRY_COLUMNS
 from socialcredit.domain.identifiers import ADULT_AGE
-from socialcredit.kernel.chains import chains, running_totals
+from socialcredit.kernel.chains import chains, cumulative_rises
 from socialcredit.kernel.derivation import MOMENT, Derivation
 from socialcredit.kernel.frames import Prepared, prepare_events
-from socialcredit.kernel.identity import adult_from, resident_birth_date
-from socialcredit.kernel.scan import COUNTED, DAY, MINOR, NEVER, SUPERSEDED
+from socialcredit.kernel.identity import adult_days, adult_from
+from socialcredit.kernel.scan import COUNTED, NEVER, SUPERSEDED, firsts, grouped, statuses
 from socialcredit.kernel.scan import acts as scan_acts
 from socialcredit.kernel.tables import (
     RuleTable,
@@ -27,7 +27,6 @@ from socialcredit.kernel.tables import (
     base_points,
     offsets_in,
     rule_table,
-    tier_total,
 )
 from socialcredit.rules.model import (
     Bands,
@@ -50,33 +49,28 @@ I64 = npt.NDArray[np.int64]
 
 def _base(prepared: Prepared, table: RuleTable) -> I64:
     """Base points per position: fixed points by lookup, each other kind by its expression
-    over the rows of its rules only, cumulative tiers from running sums."""
+    over the positions of its rules only, cumulative tiers from running sums."""
     key = prepared.sorted_key
     base = table.array("fixed_points")[key] if key.size else np.zeros(0, np.int64)
-    by_points: dict[str, list[int]] = {}
+    groups: dict[str, list[int]] = {}  # keys by points (cumulative ones under "")
     for k, rule in table.rules.items():
-        if not isinstance(rule.points, Fixed | DirectGrade | Cumulative):
-            by_points.setdefault(repr(rule.points), []).append(k)
-    for keys in by_points.values():
-        rows = np.flatnonzero(np.isin(prepared.key, keys))
-        if rows.size:
+        if isinstance(rule.points, Cumulative):
+            groups.setdefault("", []).append(k)
+        elif not isinstance(rule.points, Fixed | DirectGrade):
+            groups.setdefault(repr(rule.points), []).append(k)
+    group_of_key = np.full(max(table.rule_of.size, 1), -1, np.int64)
+    for g, keys in enumerate(groups.values()):
+        group_of_key[keys] = g
+    starts, positions = grouped(key, group_of_key, len(groups))
+    for g, (points, keys) in enumerate(groups.items()):
+        at = positions[starts[g] : starts[g + 1]]
+        if at.size and points == "":
+            base[at] = cumulative_rises(prepared, table, at)
+        elif at.size:
             rule = table.rules[keys[0]]
             assert isinstance(rule.points, PerUnit | Bands | Lookup | Progressive)
-            values = prepared.events.select(rule.points.field).gather(rows)
-            points = values.select(base_points(rule).fill_null(0)).to_series()
-            base[prepared.position[rows]] = points.to_numpy()
-    cumulative = table.keys_where(Cumulative)
-    if cumulative:
-        amount, before = running_totals(prepared, table)
-        for k in cumulative:
-            tiers = table.rules[k].points
-            assert isinstance(tiers, Cumulative)
-            at = np.flatnonzero(key == k)
-            sums = pl.DataFrame({"before": before[at], "after": before[at] + amount[at]})
-            rise = tier_total(tiers.tiers, pl.col("after")) - tier_total(
-                tiers.tiers, pl.col("before")
-            )
-            base[at] = sums.select(rise).to_series().to_numpy()
+            values = prepared.events.select(rule.points.field).gather(prepared.order[at])
+            base[at] = values.select(base_points(rule).fill_null(0)).to_series().to_numpy()
     return np.asarray(base, np.int64)
 
 
@@ -92,13 +86,11 @@ def _adult_days(prepared: Prepared, plan: Plan) -> I64:
     ):
         return np.full(subjects, unknown, np.int64)
     # The first row of each subject in processing order speaks for the subject.
-    first = prepared.order[np.flatnonzero(np.r_[True, code[1:] != code[:-1]])]
-    if "birth_date" in events.columns:
-        born = events.get_column("birth_date").gather(first).to_frame()
-        adult = born.select(adult_from(pl.col("birth_date"), ADULT_AGE))
-    else:
-        people = events.get_column("subject").gather(first).to_frame()
-        adult = people.select(adult_from(resident_birth_date(pl.col("subject")), ADULT_AGE))
+    first = prepared.order[firsts(code)]
+    if "birth_date" not in events.columns:
+        return adult_days(events.get_column("subject").gather(first), ADULT_AGE, unknown)
+    born = events.get_column("birth_date").gather(first).to_frame()
+    adult = born.select(adult_from(pl.col("birth_date"), ADULT_AGE))
     days = adult.to_series().cast(pl.Int32).fill_null(unknown).to_numpy()
     return np.asarray(days, np.int64)
 
@@ -107,9 +99,10 @@ def _status(prepared: Prepared, table: RuleTable, plan: Plan) -> I64:
     """Per position: COUNTED, or MINOR for a negative rule's event before the subject turned
     18."""
     negative = table.array("negative").astype(np.bool_)
-    minor = negative[prepared.sorted_key]
-    minor &= prepared.sorted_t // DAY < _adult_days(prepared, plan)[prepared.code]
-    return np.where(minor, MINOR, COUNTED).astype(np.int64)
+    adult = _adult_days(prepared, plan)
+    status = np.empty(prepared.code.size, np.int64)
+    statuses(prepared.code, prepared.sorted_key, prepared.sorted_t, negative, adult, status)
+    return status
 
 
 def _rank(table: RuleTable) -> pl.Expr:
@@ -201,19 +194,26 @@ def _repairs(
     grades = np.flatnonzero(is_grade[prepared.sorted_key] & (status == COUNTED))
     if events.size == 0 or grades.size == 0:
         return pl.DataFrame()
+    matched = sorted({r.repair.match for r in table.rules.values() if r.repair and r.repair.match})
     repairs = (
-        prepared.events.gather(events)
+        prepared.events.select("subject", "source", "id", "type", *matched)
+        .gather(events)
         .with_columns(_row=events, _t=prepared.t[events], seg=prepared.seg[events].astype(np.int32))
         .join(table.repairs, on=["seg", "type"], how="inner")
     )
     end = np.minimum(until[grades], ended[grades])
     rows = prepared.order[grades]
-    held = prepared.events.gather(rows).with_columns(
-        _at=grades, _t=prepared.t[rows], _end=end, rule=table.values("rule", prepared.key[rows])
+    held = (
+        prepared.events.select("subject", *matched)
+        .gather(rows)
+        .with_columns(
+            _at=grades, _t=prepared.t[rows], _end=end, rule=table.values("rule", prepared.key[rows])
+        )
     )
     pairs = held.select(
         "subject",
         "rule",
+        _code=prepared.code[grades],
         _grade=pl.col("_at"),
         _from=pl.col("_t"),
         _end="_end",
@@ -247,7 +247,10 @@ def _repairs(
     ender[at] = first.get_column("_rrow").to_numpy()
     by_repair[at] = False  # ended by the event, before any credit repair
     made = repairs.join(
-        first.select(_row=pl.col("_rrow"), rule="rule").unique(), on=["_row", "rule"], how="semi"
+        first.select("_code", "rule", _row=pl.col("_rrow")).unique(),
+        on=["_row", "rule"],
+        how="inner",
+        maintain_order="left",
     )
     return _repair_entries(made.rename({"id": "event_id"}), table)
 
@@ -277,6 +280,7 @@ def _conversions(
             repair_points=points.gather(keys),
             repair_offset=offsets.gather(keys),
             _t=ended[at],
+            _code=prepared.code[at],
         ),
         table,
     )
@@ -284,7 +288,8 @@ def _conversions(
 
 def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
     """Repair entries from `subject`, `event_id`, `source`, `type`, `rule`, `rulebook`,
-    `repair_points`, `repair_offset` and `_t` (local time, microseconds)."""
+    `repair_points`, `repair_offset` and `_t` (local time, microseconds), each with `_code`,
+    its subject's code, last."""
     start = pl.col("_t").cast(MOMENT)
     return repairs.select(
         "subject",
@@ -304,6 +309,7 @@ def _repair_entries(repairs: pl.DataFrame, table: RuleTable) -> pl.DataFrame:
         valid_until=add_offset(start, pl.col("repair_offset"), offsets_in(table)),
         ended_at=pl.lit(None, dtype=MOMENT),
         ended_by=pl.lit(None, dtype=pl.String),
+        _code="_code",
     )
 
 
@@ -320,7 +326,8 @@ def derive(events: pl.DataFrame, plan: Plan) -> Derivation:
     applied, doubled, capped, until, by_repair = chains(prepared, table, base, status, ended)
     repairs = _repairs(prepared, table, status, until, ended, ender, by_repair)
     conversions = _conversions(prepared, table, by_repair, ended)
-    made = [f for f in (repairs, conversions) if f.height]
+    found = [f for f in (repairs, conversions) if f.height]
+    made = pl.concat(found, how="vertical") if found else pl.DataFrame({"_code": []})
     return Derivation(
         prepared,
         table,
@@ -333,7 +340,8 @@ def derive(events: pl.DataFrame, plan: Plan) -> Derivation:
         ended,
         ender,
         by_repair,
-        pl.concat(made, how="vertical") if made else pl.DataFrame(),
+        made.drop("_code"),
+        made.get_column("_code").cast(pl.Int64).to_numpy(),
     )
 
 

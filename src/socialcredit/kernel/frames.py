@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from socialcredit.kernel.compiled import in_parallel
 from socialcredit.kernel.order import Order, bucket_bits, ordered, tied
 from socialcredit.kernel.scan import DAY, NEVER
 from socialcredit.kernel.tables import RuleTable
@@ -33,9 +35,11 @@ REQUIRED = ("id", "source", "subject", "type", "occurred_at")
 # Seeds of the two independent subject hashes (any fixed pair will do).
 _SEEDS = (0x5EED, 0xC0FFEE)
 _HOUR = 3_600_000_000
+_VOID_CODE = -2  # the type code of voids, unless a rule is on them
 _MOST_HOURS = 24 * 366 * 200  # a span of hours worth checking one by one
 
 I64 = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
 
 
 def local_time(moment: pl.Expr, timezone: str) -> pl.Expr:
@@ -52,10 +56,11 @@ def subject_hashes(subject: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 class Prepared:
     """The input (plus the fields the plan reads) and what the kernel computes on.
 
-    Per row, in input order: `t` (local time), `seg`, `type_code`, `withdrawn` (a void took
-    it back), `key` (the rule key; -1: no rule, a void, or withdrawn), `rule` (the code of
-    that rule's id, shared by its versions) and `position` (the row's place in the processing
-    order, -1 for rows without a rule). Per position of the processing order (subject, rule,
+    Per row, in input order: `t` (local time), `seg`, `type_code` (the rule table's code of
+    the type; -1: not a rule's type, -2: a void), `withdrawn` (a void took it back), `key`
+    (the rule key; -1: no rule, a void, or withdrawn), `rule` (the code of that rule's id,
+    shared by its versions) and `position` (the row's place in the processing order, -1 for
+    rows without a rule). Per position of the processing order (subject, rule,
     local time, source, id): `order` (the row), `code` (the subject's code, 0, 1, ...),
     `sorted_key`, `sorted_rule` and `sorted_t`; `sorted_repaired` is the local time a credit
     repair ended the event's penalty (NEVER for none).
@@ -124,37 +129,65 @@ def _local_microseconds(events: pl.DataFrame, timezone: str) -> I64:
     return np.asarray(local.to_series().to_numpy(), np.int64)
 
 
-def _segments(t: I64, table: RuleTable) -> I64:
-    """The index of the plan segment in force on each row's local day (-1: before all)."""
+@in_parallel
+def _keyed(
+    t: I64, type_code: I64, withdrawn: Bools, starts: I64, key_of: I64, rule_of: I64, out: I64
+) -> None:
+    """Per row, into the rows of `out`: the plan segment in force on its local day (-1: before
+    all), its rule key and the code of that rule's id (-1 and -1: no rule, or withdrawn)."""
+    seg, key, rule = out[0], out[1], out[2]
+    for i in numba.prange(t.shape[0]):
+        day = t[i] // DAY
+        s = starts.shape[0] - 1
+        while s >= 0 and starts[s] > day:
+            s -= 1
+        seg[i] = s
+        k = -1
+        if s >= 0 and type_code[i] >= 0 and not withdrawn[i]:
+            k = key_of[s, type_code[i]]
+        key[i] = k
+        rule[i] = rule_of[k] if k >= 0 else -1
+
+
+def _keys(t: I64, type_code: I64, withdrawn: Bools, table: RuleTable) -> tuple[I64, I64, I64]:
+    """Per row: segment, rule key and rule code (see `_keyed`)."""
     starts = pl.Series(table.starts, dtype=pl.Date).cast(pl.Int64).to_numpy()
-    return np.searchsorted(starts, t // DAY, side="right").astype(np.int64) - 1
+    out = np.empty((3, t.size), np.int64)
+    _keyed(t, type_code, withdrawn, starts, table.key_of, table.rule_of, out)
+    return out[0], out[1], out[2]
 
 
-def _voided(events: pl.DataFrame) -> I64:
-    """Rows withdrawn by a void from the same source."""
-    voids = events.filter(pl.col("type") == VOID).select("source", id=pl.col("target"))
-    if voids.is_empty():
+@in_parallel
+def _placed(order: I64, key: I64, position: I64, sorted_key: I64) -> None:
+    """Each ordered row's position, and each position's rule key."""
+    for j in numba.prange(order.shape[0]):
+        position[order[j]] = j
+        sorted_key[j] = key[order[j]]
+
+
+def _voided(events: pl.DataFrame, void_rows: I64) -> I64:
+    """Rows withdrawn by a void (one of `void_rows`) from the same source."""
+    if void_rows.size == 0:
         return np.empty(0, np.int64)
-    maybe = events.select(pl.int_range(pl.len()).alias("_row"), "source", "id").filter(
-        pl.col("id").is_in(voids.get_column("id").implode())
-    )
-    hit = maybe.join(voids, on=["source", "id"], how="semi").get_column("_row")
+    voids = events.select("source", id=pl.col("target")).gather(void_rows)
+    named = events.get_column("id").is_in(voids.get_column("id").implode())
+    maybe = np.flatnonzero(named.fill_null(False).to_numpy())
+    candidates = events.select("source", "id").gather(maybe).with_columns(_row=maybe)
+    hit = candidates.join(voids, on=["source", "id"], how="semi").get_column("_row")
     return hit.to_numpy().astype(np.int64)
 
 
 def _order(events: pl.DataFrame, live: I64, rule: I64, t: I64) -> Order:
-    column = events.get_column("subject")
+    """The processing order of the `live` rows; `rule` and `t` are per row."""
     first, second = subject_hashes(pl.col("subject"))
     hashes = events.select(first.alias("h"), second.alias("check"))
-    h = hashes.get_column("h").to_numpy()[live]
-    check = hashes.get_column("check").to_numpy()[live]
-    position, code, distinct, rules, times = ordered(h, check, rule, t, bucket_bits(live.size))
+    h, check = hashes.get_column("h").to_numpy(), hashes.get_column("check").to_numpy()
+    bits = bucket_bits(live.size)
+    order, code, distinct, rules, times = ordered(h, check, rule, t, bits, live)
     if not distinct:  # two subjects share a 64-bit hash: fall back to exact codes
-        exact = column.gather(live).cast(pl.Categorical).to_physical().cast(pl.UInt64).to_numpy()
-        position, code, distinct, rules, times = ordered(
-            exact, exact, rule, t, bucket_bits(live.size)
-        )
-    order = live[position]
+        column = events.get_column("subject")
+        exact = column.cast(pl.Categorical).to_physical().cast(pl.UInt64).to_numpy()
+        order, code, distinct, rules, times = ordered(exact, exact, rule, t, bits, live)
     ties = tied(code, rules, times)
     if ties.size:
         order[ties] = _by_event_keys(events, order[ties], code[ties], rules[ties], times[ties])
@@ -177,24 +210,20 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
     _check(events)
     events = _with_fields(events, table)
     t = _local_microseconds(events, plan.timezone)
-    seg = _segments(t, table)
+    void = table.types.get(VOID, _VOID_CODE)
     type_code = (
         events.get_column("type")
-        .replace_strict(table.types, default=-1, return_dtype=pl.Int64)
+        .replace_strict({VOID: void, **table.types}, default=-1, return_dtype=pl.Int64)
         .to_numpy()
     )
-    known = (seg >= 0) & (type_code >= 0)
-    key = np.full(events.height, -1, np.int64)
-    key[known] = table.key_of[seg[known], type_code[known]]
     withdrawn = np.zeros(events.height, np.bool_)
-    withdrawn[_voided(events)] = True
-    key[withdrawn] = -1
+    withdrawn[_voided(events, np.flatnonzero(type_code == void))] = True
+    seg, key, rule = _keys(t, type_code, withdrawn, table)
     live = np.flatnonzero(key >= 0)
-    rule = np.full(events.height, -1, np.int64)
-    rule[live] = table.rule_of[key[live]]
-    order, code, _, sorted_rule, sorted_t = _order(events, live, rule[live], t[live])
+    order, code, _, sorted_rule, sorted_t = _order(events, live, rule, t)
     position = np.full(events.height, -1, np.int64)
-    position[order] = np.arange(order.size)
+    sorted_key = np.empty(order.size, np.int64)
+    _placed(order, key, position, sorted_key)
     repaired = np.full(order.size, NEVER, np.int64)
     if "repaired_at" in events.columns:
         marked = np.flatnonzero(events.get_column("repaired_at").is_not_null().to_numpy())
@@ -214,7 +243,7 @@ def prepare_events(events: pl.DataFrame, plan: Plan, table: RuleTable) -> Prepar
         position,
         order,
         code,
-        key[order],
+        sorted_key,
         sorted_rule,
         sorted_t,
         repaired,

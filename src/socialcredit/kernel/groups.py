@@ -13,7 +13,7 @@ import numpy.typing as npt
 
 from socialcredit.kernel.compiled import compiled
 
-__all__ = ["Table", "codes_of", "most", "new_table", "total"]
+__all__ = ["Table", "codes_of", "counted_at", "most", "new_table", "total"]
 
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]
@@ -96,3 +96,33 @@ def most(codes: I64, values: I64, size: int) -> I64:
         if codes[i] >= 0 and values[i] > best[codes[i]]:
             best[codes[i]] = values[i]
     return best
+
+
+@compiled
+def counted_at(
+    code: I64,
+    status: I64,
+    start: I64,
+    until: I64,
+    ended: I64,
+    applied: I64,
+    key: I64,
+    rank_of_key: I64,
+    moment: int,
+    counted: int,
+) -> tuple[I64, I64, I64]:
+    """Per subject code (`code` ascending, per position like the rest): the first position,
+    the sum of `applied` and the largest rank of a key (-1: none) over the positions whose
+    status is `counted` and that have begun and not yet ended at `moment`."""
+    size = code[-1] + 1 if code.shape[0] else 0
+    first = np.empty(size, np.int64)
+    points = np.zeros(size, np.int64)
+    worst = np.full(size, -1, np.int64)
+    for j in range(code.shape[0]):
+        c = code[j]
+        if j == 0 or c != code[j - 1]:
+            first[c] = j
+        if status[j] == counted and start[j] <= moment and min(until[j], ended[j]) > moment:
+            points[c] += applied[j]
+            worst[c] = max(worst[c], rank_of_key[key[j]])
+    return first, points, worst

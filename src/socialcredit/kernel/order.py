@@ -13,10 +13,12 @@ four columns without first materialising it as rows, which costs more than the s
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.kernel.compiled import compiled
+from socialcredit.kernel.compiled import compiled, in_parallel, parts
+from socialcredit.kernel.scratch import scratch
 
 __all__ = ["Order", "bucket_bits", "ordered", "tied"]
 
@@ -43,22 +45,31 @@ _ROW_MASK = (1 << _ROW_BITS) - 1
 _H, _CHECK, _RULE_ROW, _T = 0, 1, 2, 3
 
 
-@compiled
-def _counting_pass(src: U64, dst: U64, shift: int, width: int) -> None:
+@in_parallel
+def _counting_pass(src: U64, dst: U64, shift: int, width: int, pieces: int) -> None:
     """Stable counting sort of the records `src` into `dst` on bits [shift, shift + width)
-    of the hash."""
+    of the hash. Each of `pieces` slices of `src` is counted and moved by a thread of its
+    own, into the places its rows take in the one stable order."""
+    n = src.shape[0]
     mask = np.uint64((1 << width) - 1)
     by = np.uint64(shift)
-    counts = np.zeros((1 << width) + 1, np.int64)
-    for i in range(src.shape[0]):
-        counts[np.int64((src[i, _H] >> by) & mask) + 1] += 1
+    counts = np.zeros((pieces, 1 << width), np.int64)
+    for p in numba.prange(pieces):
+        for i in range(n * p // pieces, n * (p + 1) // pieces):
+            counts[p, np.int64((src[i, _H] >> by) & mask)] += 1
+    total = 0
     for bucket in range(1 << width):
-        counts[bucket + 1] += counts[bucket]
-    for i in range(src.shape[0]):
-        b = np.int64((src[i, _H] >> by) & mask)
-        at = counts[b]
-        counts[b] = at + 1
-        dst[at, 0], dst[at, 1], dst[at, 2], dst[at, 3] = src[i, 0], src[i, 1], src[i, 2], src[i, 3]
+        for p in range(pieces):
+            count = counts[p, bucket]
+            counts[p, bucket] = total
+            total += count
+    for p in numba.prange(pieces):
+        for i in range(n * p // pieces, n * (p + 1) // pieces):
+            b = np.int64((src[i, _H] >> by) & mask)
+            at = counts[p, b]
+            counts[p, b] = at + 1
+            dst[at, 0], dst[at, 1] = src[i, 0], src[i, 1]
+            dst[at, 2], dst[at, 3] = src[i, 2], src[i, 3]
 
 
 @compiled
@@ -105,55 +116,109 @@ def _sort_run(r: U64, lo: int, hi: int) -> None:
         r[lo + k, :] = run[p[k], :]
 
 
-@compiled
-def _records(h: U64, check: U64, rule: I64, t: I64) -> U64:
-    n = h.shape[0]
-    r = np.empty((n, 4), np.uint64)
-    for i in range(n):
-        r[i, _H], r[i, _CHECK] = h[i], check[i]
-        r[i, _RULE_ROW] = (np.uint64(rule[i]) << np.uint64(_ROW_BITS)) | np.uint64(i)
-        r[i, _T] = np.uint64(t[i])
-    return r
+@in_parallel
+def _records(h: U64, check: U64, rule: I64, t: I64, rows: I64, r: U64) -> None:
+    for i in numba.prange(rows.shape[0]):
+        row = rows[i]
+        r[i, _H], r[i, _CHECK] = h[row], check[row]
+        r[i, _RULE_ROW] = (np.uint64(rule[row]) << np.uint64(_ROW_BITS)) | np.uint64(row)
+        r[i, _T] = np.uint64(t[row])
 
 
 @compiled
-def ordered(h: U64, check: U64, rule: I64, t: I64, bits: int) -> Order:
-    """Positions of the rows sorted by (h, rule, t, row), each position's subject code
-    (0, 1, ... in that order), False if two subjects share `h` (told apart by `check`), and
-    the rule and time of each position. Rules must be below 2**23 and rows below 2**40.
-    """
-    n = h.shape[0]
-    a = _records(h, check, rule, t)
-    spare = np.empty_like(a)
-    low = bits // 2
-    if low > 0:
-        _counting_pass(a, spare, 64 - bits, low)
-        a, spare = spare, a
-    _counting_pass(a, spare, 64 - (bits - low), bits - low)
-    a, free = spare, a
+def _splits(a: U64, bits: int, pieces: int) -> I64:
+    """Bounds of `pieces` slices of the sorted records that split no run of records sharing
+    the top `bits` of the hash (nor any subject)."""
+    n = a.shape[0]
     top = np.uint64(64 - bits)
-    lo = 0
-    for j in range(1, n + 1):
-        if j == n or (a[j, _H] >> top) != (a[lo, _H] >> top):
-            if j - lo > 1:
-                _sort_run(a, lo, j)
-            lo = j
-    # The results go into the buffer the passes no longer need: fresh memory costs a page
-    # fault per page on first touch.
-    words = free.reshape(-1).view(np.int64)
-    row, srule, st, code = words[:n], words[n : 2 * n], words[2 * n : 3 * n], words[3 * n :]
-    current = -1
-    distinct = True
-    for j in range(n):
-        if j == 0 or a[j, _H] != a[j - 1, _H]:
-            current += 1
-        elif a[j, _CHECK] != a[j - 1, _CHECK]:
-            distinct = False
-        code[j] = current
-        row[j] = np.int64(a[j, _RULE_ROW] & np.uint64(_ROW_MASK))
-        srule[j] = np.int64(a[j, _RULE_ROW] >> np.uint64(_ROW_BITS))
-        st[j] = np.int64(a[j, _T])
-    return row, code, distinct, srule, st
+    bounds = np.empty(pieces + 1, np.int64)
+    bounds[0], bounds[pieces] = 0, n
+    for p in range(1, pieces):
+        at = max(n * p // pieces, bounds[p - 1])
+        while 0 < at < n and (a[at, _H] >> top) == (a[at - 1, _H] >> top):
+            at += 1
+        bounds[p] = at
+    return bounds
+
+
+@in_parallel
+def _sort_runs(a: U64, bits: int, bounds: I64) -> None:
+    """Sort each run of records sharing the top `bits` of the hash on its own."""
+    top = np.uint64(64 - bits)
+    for p in numba.prange(bounds.shape[0] - 1):
+        lo, end = bounds[p], bounds[p + 1]
+        for j in range(lo + 1, end + 1):
+            if j == end or (a[j, _H] >> top) != (a[lo, _H] >> top):
+                if j - lo > 1:
+                    _sort_run(a, lo, j)
+                lo = j
+
+
+@in_parallel
+def _unpacked(a: U64, bounds: I64, out: I64) -> bool:
+    """Row, subject code, rule and time of each sorted record, into the four rows of `out`;
+    False if two subjects share a hash. `bounds` split no subject."""
+    row, srule, st, code = out[0], out[1], out[2], out[3]
+    pieces = bounds.shape[0] - 1
+    subjects = np.zeros(pieces + 1, np.int64)
+    shared = np.zeros(pieces, np.bool_)
+    for p in numba.prange(pieces):
+        for j in range(bounds[p], bounds[p + 1]):
+            if j == 0 or a[j, _H] != a[j - 1, _H]:
+                subjects[p + 1] += 1
+            elif a[j, _CHECK] != a[j - 1, _CHECK]:
+                shared[p] = True
+    for p in range(pieces):
+        subjects[p + 1] += subjects[p]
+    for p in numba.prange(pieces):
+        current = subjects[p] - 1
+        for j in range(bounds[p], bounds[p + 1]):
+            if j == 0 or a[j, _H] != a[j - 1, _H]:
+                current += 1
+            code[j] = current
+            row[j] = np.int64(a[j, _RULE_ROW] & np.uint64(_ROW_MASK))
+            srule[j] = np.int64(a[j, _RULE_ROW] >> np.uint64(_ROW_BITS))
+            st[j] = np.int64(a[j, _T])
+    return not shared.any()
+
+
+def ordered(
+    h: U64,
+    check: U64,
+    rule: I64,
+    t: I64,
+    bits: int,
+    rows: I64 | None = None,
+    pieces: int | None = None,
+) -> Order:
+    """Positions of the rows sorted by (h, rule, t, row) (each position's row), each
+    position's subject code (0, 1, ... in that order), False if two subjects share `h` (told
+    apart by `check`), and the rule and time of each position. `h`, `check`, `rule` and `t`
+    are per row; `rows` (ascending; default: all) are the rows to order. Rules must be below
+    2**23 and rows below 2**40. The work is split in `pieces` (default: one per thread),
+    which changes nothing in the result.
+    """
+    pieces = parts() if pieces is None else pieces
+    rows = np.arange(h.shape[0], dtype=np.int64) if rows is None else rows
+    n = rows.shape[0]
+    # The records go into working memory kept between calls, and the results into a buffer
+    # from NumPy (which asks for huge pages): fresh memory costs a fault per page on first
+    # touch, and the counting passes touch every page.
+    a = scratch("records", n, 4)
+    spare = np.empty((n, 4), np.uint64)
+    _records(h, check, rule, t, rows, a)
+    low = bits // 2
+    if low > 0:  # an even number of passes, so that the sorted records end in `a`
+        _counting_pass(a, spare, 64 - bits, low, pieces)
+        _counting_pass(spare, a, 64 - (bits - low), bits - low, pieces)
+    else:
+        _counting_pass(a, spare, 64 - bits, bits, pieces)
+        a[:] = spare
+    bounds = _splits(a, bits, pieces)
+    _sort_runs(a, bits, bounds)
+    out = spare.reshape(-1).view(np.int64).reshape(4, n)
+    distinct = _unpacked(a, bounds, out)
+    return out[0], out[3], distinct, out[1], out[2]
 
 
 @compiled

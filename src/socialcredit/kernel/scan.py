@@ -1,4 +1,5 @@
-"""One pass over each (subject, rule) chain in time order: running sums, doubling, caps, ends.
+"""One pass over each (subject, rule) chain in time order: running sums, doubling, caps, ends;
+and the passes before it: minors, and the positions of each group of rule keys.
 
 Every input and output is per position of the processing order of `kernel.order`, so each
 scan reads memory front to back; `to_rows` reads results back in row order once at the end.
@@ -8,10 +9,11 @@ higher-ranked report of the same act). NEVER marks a window with no end.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
-from socialcredit.kernel.compiled import compiled
+from socialcredit.kernel.compiled import compiled, in_parallel
 
 __all__ = [
     "COUNTED",
@@ -22,7 +24,11 @@ __all__ = [
     "Chains",
     "acts",
     "combine",
-    "running",
+    "firsts",
+    "grouped",
+    "rises",
+    "statuses",
+    "subject_pieces",
     "to_rows",
 ]
 
@@ -40,18 +46,84 @@ Chains = tuple[I64, B, B, I64, B]
 
 
 @compiled
-def running(code: I64, rule: I64, amount: F64, cumulative: B) -> F64:
-    """For each position of a cumulative rule, the sum of the field over the subject's
-    earlier positions of the same rule (NaN elsewhere)."""
-    before = np.full(amount.shape[0], np.nan)
-    total = 0.0
+def firsts(code: I64) -> I64:
+    """The first position of each subject code (`code` ascending from 0)."""
+    first = np.empty(code[-1] + 1 if code.shape[0] else 0, np.int64)
     for j in range(code.shape[0]):
-        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
+        if j == 0 or code[j] != code[j - 1]:
+            first[code[j]] = j
+    return first
+
+
+@in_parallel
+def statuses(code: I64, key: I64, t: I64, negative: B, adult_day: I64, status: I64) -> None:
+    """Per position, into `status`: MINOR for a negative rule's event before the local day
+    its subject turned 18 (`adult_day` per subject code), COUNTED otherwise."""
+    for j in numba.prange(code.shape[0]):
+        minor = negative[key[j]] and t[j] // DAY < adult_day[code[j]]
+        status[j] = MINOR if minor else COUNTED
+
+
+@compiled
+def grouped(key: I64, group_of_key: I64, groups: int) -> tuple[I64, I64]:
+    """The positions of each group of rule keys, ascending: group g's are
+    `positions[starts[g]:starts[g + 1]]`; keys in group -1 are left out."""
+    counts = np.zeros(groups + 1, np.int64)
+    for j in range(key.shape[0]):
+        g = group_of_key[key[j]]
+        if g >= 0:
+            counts[g + 1] += 1
+    for g in range(groups):
+        counts[g + 1] += counts[g]
+    starts = counts.copy()
+    positions = np.empty(counts[groups], np.int64)
+    for j in range(key.shape[0]):
+        g = group_of_key[key[j]]
+        if g >= 0:
+            positions[counts[g]] = j
+            counts[g] += 1
+    return starts, positions
+
+
+@compiled
+def _tier_total(k: int, amount: float, thresholds: F64, points: I64, tiers: I64) -> int:
+    """The total earned at `amount` by key k's tiers: the last tier reached counts. As in
+    Polars, NaN compares above every number."""
+    for i in range(tiers[k] - 1, -1, -1):
+        threshold = thresholds[k, i]
+        if amount != amount or (threshold == threshold and amount >= threshold):
+            return int(points[k, i])
+    return 0
+
+
+@compiled
+def rises(
+    code: I64,
+    rule: I64,
+    key: I64,
+    at: I64,
+    amount: F64,
+    thresholds: F64,
+    points: I64,
+    tiers: I64,
+) -> I64:
+    """At each position `at` (ascending) of a cumulative rule, with the field's `amount`: the
+    rise of the tier total from the sum of the subject's earlier amounts of the same rule to
+    that sum plus its own. Key k has `tiers[k]` tiers, in the first columns of `thresholds`
+    and `points`."""
+    rise = np.empty(at.shape[0], np.int64)
+    total = 0.0
+    for i in range(at.shape[0]):
+        j = at[i]
+        if i == 0 or code[j] != code[at[i - 1]] or rule[j] != rule[at[i - 1]]:
             total = 0.0
-        if cumulative[j]:
-            before[j] = total
-            total += amount[j]
-    return before
+        k = key[j]
+        after = total + amount[i]
+        rise[i] = _tier_total(k, after, thresholds, points, tiers) - _tier_total(
+            k, total, thresholds, points, tiers
+        )
+        total = after
+    return rise
 
 
 @compiled
@@ -102,6 +174,20 @@ def _end(
 
 
 @compiled
+def subject_pieces(code: I64, pieces: int) -> I64:
+    """Bounds of `pieces` slices of the positions that split no subject."""
+    n = code.shape[0]
+    bounds = np.empty(pieces + 1, np.int64)
+    bounds[0], bounds[pieces] = 0, n
+    for p in range(1, pieces):
+        at = max(n * p // pieces, bounds[p - 1])
+        while 0 < at < n and code[at] == code[at - 1]:
+            at += 1
+        bounds[p] = at
+    return bounds
+
+
+@in_parallel
 def combine(
     code: I64,
     rule: I64,
@@ -110,7 +196,6 @@ def combine(
     base: I64,
     status: I64,
     ended: I64,
-    field_offset: I64,
     repaired: I64,
     repeat: B,
     grade: B,
@@ -122,9 +207,13 @@ def combine(
     band_offsets: I64,
     shifted: I64,
     first_day: int,
-) -> Chains:
+    pieces: I64,
+    out: Chains,
+) -> None:
     """Applied points, doubled, capped, validity end, and whether a credit repair ended it,
-    of every position, chain by chain.
+    of every position, chain by chain, into `out`; the slices `pieces` (split at subjects)
+    run side by side. On entry, the validity ends (`out[3]`) hold the offset a field chose
+    at the positions of rules whose validity is by field.
 
     A counted entry of a repeat rule is doubled while an earlier counted entry of the same
     rule still counts; a cap (magnitude per calendar year or month, -1 for none) then cuts
@@ -132,58 +221,54 @@ def combine(
     penalty (negative points or a direct grade) still in force when a repair of its event
     was approved ends then (`ended` is set in place), so it doubles nothing after.
     """
-    n = base.shape[0]
-    applied = np.zeros(n, np.int64)
-    doubled = np.zeros(n, np.bool_)
-    capped = np.zeros(n, np.bool_)
-    until = np.full(n, NEVER, np.int64)
-    by_repair = np.zeros(n, np.bool_)
-    latest = np.iinfo(np.int64).min
-    spent = 0
-    current = -1
-    for j in range(n):
-        if j == 0 or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
-            latest = np.iinfo(np.int64).min
-            spent = 0
-            current = -1
-        k = key[j]
-        points = 0
-        if status[j] == COUNTED:
-            points = base[j]
-            if repeat[k] and latest > t[j]:
-                points *= 2
-                doubled[j] = True
-            if cap[k] >= 0:
-                month = _month(t[j])
-                period = month if monthly[k] else month // 100 * 100
-                if period != current:
-                    current = period
-                    spent = 0
-                room = max(cap[k] - spent, 0)
-                spent += abs(points)
-                if abs(points) > room:
-                    points = room if points > 0 else -room
-                    capped[j] = True
-        applied[j] = points
-        until[j] = _end(
-            k,
-            points,
-            field_offset[j],
-            t[j],
-            validity,
-            offset,
-            bounds,
-            band_offsets,
-            shifted,
-            first_day,
-        )
-        if status[j] == COUNTED:
-            r = repaired[j]
-            if (points < 0 or grade[k]) and t[j] <= r < min(until[j], ended[j]):
-                ended[j] = r
-                by_repair[j] = True
-            latest = max(latest, min(until[j], ended[j]))
-    return applied, doubled, capped, until, by_repair
+    applied, doubled, capped, until, by_repair = out
+    for p in numba.prange(pieces.shape[0] - 1):
+        latest = np.iinfo(np.int64).min
+        spent = 0
+        current = -1
+        for j in range(pieces[p], pieces[p + 1]):
+            if j == pieces[p] or code[j] != code[j - 1] or rule[j] != rule[j - 1]:
+                latest = np.iinfo(np.int64).min
+                spent = 0
+                current = -1
+            k = key[j]
+            points = 0
+            doubled[j] = capped[j] = by_repair[j] = False
+            if status[j] == COUNTED:
+                points = base[j]
+                if repeat[k] and latest > t[j]:
+                    points *= 2
+                    doubled[j] = True
+                if cap[k] >= 0:
+                    month = _month(t[j])
+                    period = month if monthly[k] else month // 100 * 100
+                    if period != current:
+                        current = period
+                        spent = 0
+                    room = max(cap[k] - spent, 0)
+                    spent += abs(points)
+                    if abs(points) > room:
+                        points = room if points > 0 else -room
+                        capped[j] = True
+            applied[j] = points
+            until[j] = _end(
+                k,
+                points,
+                until[j],
+                t[j],
+                validity,
+                offset,
+                bounds,
+                band_offsets,
+                shifted,
+                first_day,
+            )
+            if status[j] == COUNTED:
+                r = repaired[j]
+                if (points < 0 or grade[k]) and t[j] <= r < min(until[j], ended[j]):
+                    ended[j] = r
+                    by_repair[j] = True
+                latest = max(latest, min(until[j], ended[j]))
 
 
 @compiled

@@ -14,7 +14,9 @@ from socialcredit.kernel.frames import local_time, subject_hashes
 from socialcredit.kernel.groups import codes_of, most, new_table, total
 from socialcredit.rules.plan import CONSENT_GIVEN, CONSENT_SCHEME, CONSENT_WITHDRAWN, Plan, Segment
 
-__all__ = ["STANDING_COLUMNS", "standings", "standings_of"]
+__all__ = ["STANDING_COLUMNS", "by_subject", "standings", "standings_of"]
+
+_WIDEST = 64  # bytes of an identifier sorted as words
 
 
 def _at(as_of: datetime, plan: Plan) -> datetime:
@@ -166,7 +168,28 @@ def _graded(frame: pl.DataFrame, events: pl.DataFrame, plan: Plan, at: datetime)
     )
     if segment.membership == "opt-in":
         frame = _unscored_without_consent(frame, _consenting(events, plan, at))
-    return frame.sort("subject").select(STANDING_COLUMNS)
+    return by_subject(frame).select(STANDING_COLUMNS)
+
+
+def by_subject(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` sorted by its (distinct) `subject`s.
+
+    Identifiers of one width in bytes (resident ID numbers, credit codes) sort as big-endian
+    words of their bytes, which is their byte order, as Polars sorts strings; comparing the
+    strings themselves costs several times more.
+    """
+    subject = frame.get_column("subject")
+    width = subject.str.len_bytes()
+    if subject.null_count() or frame.height < 2 or width.min() != width.max():
+        return frame.sort("subject")
+    size = int(width.max())  # type: ignore[arg-type]
+    if not 0 < size <= _WIDEST:
+        return frame.sort("subject")
+    raw = subject.cast(pl.Binary).bin.reinterpret(dtype=pl.Array(pl.UInt8, size)).to_numpy()
+    padded = np.zeros((frame.height, -(-size // 8) * 8), np.uint8)
+    padded[:, :size] = raw
+    words = padded.view(">u8").astype(np.uint64)
+    return frame[np.lexsort(words.T[::-1])]
 
 
 def _unscored_without_consent(frame: pl.DataFrame, consenting: pl.DataFrame) -> pl.DataFrame:

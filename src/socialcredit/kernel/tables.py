@@ -63,10 +63,6 @@ class RuleTable:
         values = self.frame.get_column(column).fill_null(0).cast(pl.Int64)
         return np.asarray(values.to_numpy(), np.int64)
 
-    def keys_where(self, test: type | tuple[type, ...]) -> list[int]:
-        """Keys of the rules whose points are of a kind."""
-        return [k for k, r in self.rules.items() if isinstance(r.points, test)]
-
     def numeric_fields(self) -> set[str]:
         """Data fields the plan reads as numbers."""
         found = set()
@@ -174,14 +170,6 @@ def _bands(value: pl.Expr, bands: Iterable[tuple[float, object]]) -> pl.Expr:
     expr: pl.Expr = pl.lit(None)
     for bound, result in reversed(pairs):
         expr = pl.when(value <= bound).then(pl.lit(result)).otherwise(expr)
-    return expr
-
-
-def tier_total(tiers: tuple[tuple[float, int], ...], amount: pl.Expr) -> pl.Expr:
-    """The total earned once `amount` has been reached, by cumulative tiers."""
-    expr = pl.lit(0, dtype=pl.Int64)
-    for threshold, points in tiers:
-        expr = pl.when(amount >= threshold).then(pl.lit(points, dtype=pl.Int64)).otherwise(expr)
     return expr
 
 
