@@ -65,7 +65,6 @@ Lend = Callable[[], AbstractContextManager[Store]]
 DECIDING_ACTIONS = (*DISPUTE_ACTIONS, *LISTING_ACTIONS, REPAIR_APPLICATION, REPAIR_DECISION)
 # Facts whose change the desk follows; tokens are the sign-in cache's.
 _FOLLOWED = ("events", "event_reviews", "case_actions", "rulebook_versions", "party_versions")
-_EVERYONE = None  # an invalidation that touches every subject
 _KEPT = 4096  # invalidations remembered; an answer older than them all is made again
 
 

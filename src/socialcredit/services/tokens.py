@@ -173,11 +173,6 @@ class SignedIn:
         self._known: dict[str, Token] = {}
         self._mark: tuple[int, int] | None = None
 
-    @property
-    def mark(self) -> tuple[int, int] | None:
-        """The stamp of tokens and revocations the remembered tokens were checked against."""
-        return self._mark
-
     def observe(self, stamp: dict[str, int]) -> tuple[int, int]:
         """Take note of the store's change stamp: a token issued or revoked since the last
         one forgets every token. The tokens' part of the stamp."""
