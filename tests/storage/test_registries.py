@@ -85,3 +85,18 @@ def test_case_actions_read_back_in_order(store: Store) -> None:
         "2025-01-01T08:00:00.000000+00:00",
         "2025-01-02T08:00:00.000000+00:00",
     ]
+
+
+def test_case_actions_appended_after_a_seq_are_read_alone(store: Store) -> None:
+    actions = pl.DataFrame(
+        {
+            "kind": ["notice_served", "appeal_filed", "notice_served", "appeal_filed"],
+            "subject": ["p1", "p1", "p2", "p3"],
+            "at": [RECORDED, LATER, LATER, LATER],
+        }
+    )
+    store.append_case_actions(actions)
+    later = store.case_actions_for(after=2)
+    assert later.select("seq", "subject").rows() == [(3, "p2"), (4, "p3")]
+    appeals = store.case_actions_for(kinds=["appeal_filed"], after=1)
+    assert appeals.select("seq", "subject").rows() == [(2, "p1"), (4, "p3")]

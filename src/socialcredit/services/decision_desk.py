@@ -33,8 +33,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-import polars as pl
-
 from socialcredit.errors import AuthenticationError, RecordRejectedError
 from socialcredit.services.decide import (
     Decision,
@@ -275,8 +273,7 @@ class DecisionDesk:
             touched |= {s for key, s in self._pending.items() if key not in pending}
             self._pending = pending
         if now["case_actions"] != old["case_actions"]:
-            acts = store.case_actions_for(kinds=DECIDING_ACTIONS)
-            later = acts.filter(pl.col("seq") > old["case_actions"])
+            later = store.case_actions_for(kinds=DECIDING_ACTIONS, after=old["case_actions"])
             touched |= set(later.get_column("subject").to_list())
         return touched
 

@@ -293,9 +293,11 @@ class Store(Protocol):
         *,
         refs: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
+        after: int | None = None,
     ) -> pl.DataFrame:
         """Case actions about these subjects (or all), with these refs (or any), of these
-        kinds (or any), in the order they were appended."""
+        kinds (or any), appended after the seq `after` (or ever), in the order they were
+        appended."""
 
     # --- relying parties, decisions, access, notice deliveries --------------------------------
 

@@ -201,15 +201,20 @@ class Registries(SqlBase):
         *,
         refs: Iterable[str] | None = None,
         kinds: Iterable[str] | None = None,
+        after: int | None = None,
     ) -> pl.DataFrame:
         """Case actions about these subjects (or all), with these refs (or any), of these
-        kinds (or any), in the order they were appended."""
+        kinds (or any), appended after the seq `after` (or ever), in the order they were
+        appended."""
         conditions, params = ["1 = 1"], []
         for column, values in (("subject", subjects), ("ref", refs), ("kind", kinds)):
             if values is not None:
                 condition, among = self._among(column, list(values))
                 conditions.append(condition)
                 params += among
+        if after is not None:
+            conditions.append("seq > ?")
+            params.append(after)
         return self._read(
             f"SELECT {', '.join(CASE_ACTION_COLUMNS)} FROM case_actions "
             f"WHERE {' AND '.join(conditions)} ORDER BY seq",
